@@ -1,0 +1,262 @@
+"""One trial from a spec: data → complexity check → train → evaluate at deployed precision → record."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from asc_bench import registry
+from asc_bench.api import Cache, CacheRequest, ClipTable, Dataset, TransformContext
+from asc_bench.complexity import ComplexityReport, check_limits, count_complexity
+from asc_bench.data.pipeline import Pipeline
+from asc_bench.data.splits import (
+    SPLITS,
+    PreparedSplit,
+    cache_request,
+    iterate_batches,
+    prepare_split,
+    split_indices,
+)
+from asc_bench.metrics import SceneMetrics, named_metrics
+from asc_bench.precision import deploy_model
+from asc_bench.results import RECORD_NAME, ResultRecord, capture_environment, write_record
+from asc_bench.spec import spec_hash, validate_spec
+
+CALIBRATION_BATCHES = 4
+NUM_CLASSES = 10  # the ten TAU scene classes; datasets with other vocabularies set it through their clips
+
+
+class Reporter(Protocol):
+    """How a trial reports progress: Ray Tune in experiments, a plain callback in tests."""
+
+    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None: ...
+
+    def restore(self) -> dict[str, Any] | None: ...
+
+
+@dataclass
+class DataSetup:
+    """Everything the driver and each trial derive identically from a spec's data section."""
+
+    dataset: Dataset
+    clips: ClipTable
+    fingerprint: str
+    pipeline: Pipeline
+    cache: Cache
+    indices: dict[str, np.ndarray]
+    requests: dict[str, CacheRequest]
+
+
+def build_data(spec: BaseModel) -> DataSetup:
+    """Instantiate the dataset, pipeline and cache of a spec and describe each split's cache request."""
+    data = spec.data  # type: ignore[attr-defined]
+    dataset = registry.load("dataset", data.dataset.type)(data.dataset)
+    clips = dataset.clips()
+    fingerprint = dataset.fingerprint()
+    pipeline = Pipeline(data.transforms, sample_rate=data.sample_rate)
+    cache = registry.load("cache", data.cache.type)(data.cache)
+    indices = {name: split_indices(dataset, name) for name in SPLITS}
+    requests = {
+        name: cache_request(dataset, fingerprint, name, idx, pipeline, data.eval_batch_size)
+        for name, idx in indices.items()
+    }
+    return DataSetup(dataset, clips, fingerprint, pipeline, cache, indices, requests)
+
+
+def build_model(
+    spec: BaseModel, input_shape: tuple[int, ...], num_classes: int, seed: int
+) -> torch.nn.Module:
+    """The spec's model, initialised deterministically from ``seed``."""
+    torch.manual_seed(seed)
+    model_cls = registry.load("model", spec.model.type)  # type: ignore[attr-defined]
+    return model_cls(spec.model, input_shape=input_shape, num_classes=num_classes)  # type: ignore[attr-defined]
+
+
+def check_complexity(spec: BaseModel, *, fused: bool = False, enforce: bool = True) -> ComplexityReport:
+    """Count the spec's model on one clip's input shape; refuse it when over the limits (if ``enforce``)."""
+    pipeline = Pipeline(spec.data.transforms, sample_rate=spec.data.sample_rate)  # type: ignore[attr-defined]
+    input_shape = pipeline.input_shape()
+    model = build_model(spec, input_shape, num_classes=NUM_CLASSES, seed=0)
+    report = count_complexity(
+        model,
+        input_shape,
+        param_dtype=spec.limits.param_dtype,
+        fused=fused,  # type: ignore[attr-defined]
+    )
+    if enforce:
+        check_limits(report, spec.limits)  # type: ignore[attr-defined]
+    return report
+
+
+def _seed_for(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
+
+
+def evaluate(
+    model: torch.nn.Module, split: PreparedSplit, setup: DataSetup, batch_size: int
+) -> dict[str, Any]:
+    """Scores of ``model`` on a split (evaluation-time pipeline, no augmentation)."""
+    clips = setup.clips
+    metric = SceneMetrics(len(clips.class_names), len(clips.device_names), len(clips.city_names))
+    ctx = TransformContext(
+        torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate
+    )
+    model.eval()
+    with torch.inference_mode():
+        for batch in iterate_batches(
+            split,
+            batch_size,
+            pipeline=setup.pipeline,
+            ctx=ctx,
+            num_classes=len(clips.class_names),
+            shuffle=False,
+        ):
+            metric.update(model(batch.x), batch.label, batch.device, batch.city)
+    return metric.compute()
+
+
+def _named(raw: dict[str, Any], setup: DataSetup, seen: list[str]) -> dict[str, Any]:
+    c = setup.clips
+    return named_metrics(raw, c.class_names, c.device_names, c.city_names, seen_devices=seen)
+
+
+def _calibration(split: PreparedSplit, setup: DataSetup, batch_size: int) -> list[torch.Tensor]:
+    ctx = TransformContext(
+        torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate
+    )
+    batches = iterate_batches(
+        split,
+        batch_size,
+        pipeline=setup.pipeline,
+        ctx=ctx,
+        num_classes=len(setup.clips.class_names),
+        shuffle=False,
+    )
+    return [b.x for _, b in zip(range(CALIBRATION_BATCHES), batches, strict=False)]
+
+
+def run_trial(
+    spec_data: dict[str, Any],
+    seed: int,
+    *,
+    trial_dir: Path,
+    trial_id: str,
+    reporter: Reporter,
+    threads: int = 1,
+    on_progress: Callable[[str], None] | None = None,
+) -> ResultRecord:
+    """Train and evaluate one seed of a spec; write and return its result record."""
+    started = time.perf_counter()
+    torch.set_num_threads(max(1, threads))
+    spec = validate_spec(spec_data)
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    setup = build_data(spec)
+    splits = {
+        name: prepare_split(setup.clips, setup.requests[name], setup.indices[name], setup.cache)
+        for name in SPLITS
+    }
+    input_shape = setup.pipeline.input_shape()
+    num_classes = len(setup.clips.class_names)
+    model = build_model(spec, input_shape, num_classes, seed)
+    complexity = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype)
+    check_limits(complexity, spec.limits)
+    train = splits["train"]
+    trainer_cls = registry.load("trainer", spec.trainer.type)
+    steps = -(-len(train) // spec.trainer.batch_size)
+    trainer = trainer_cls(spec.trainer, model, steps_per_epoch=steps)
+    seen = sorted({setup.clips.device_names[d] for d in np.unique(train.devices.numpy())})
+
+    history: list[dict[str, Any]] = []
+    first_epoch = 0
+    state = reporter.restore()
+    if state is not None:
+        model.load_state_dict(state["model"])
+        trainer.load_state_dict(state["trainer"])
+        history = state["history"]
+        first_epoch = state["epoch"] + 1
+
+    train_s = 0.0
+    eval_s = 0.0
+    for epoch in range(first_epoch, trainer.epochs):
+        torch.manual_seed(_seed_for(seed, epoch))
+        ctx = TransformContext(
+            torch.Generator().manual_seed(_seed_for(seed, epoch)),
+            training=True,
+            sample_rate=spec.data.sample_rate,
+        )
+        t0 = time.perf_counter()
+        losses = [
+            trainer.train_step(batch)
+            for batch in iterate_batches(
+                train,
+                trainer.batch_size,
+                pipeline=setup.pipeline,
+                ctx=ctx,
+                num_classes=num_classes,
+                shuffle=True,
+            )
+        ]
+        t1 = time.perf_counter()
+        raw = evaluate(model, splits["test"], setup, spec.data.eval_batch_size)
+        eval_s += time.perf_counter() - t1
+        train_s += t1 - t0
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": float(np.mean(losses)),
+            "lr": trainer.current_lr(),
+            "test_macro_acc": raw["macro_acc"],
+            "test_log_loss": raw["log_loss"],
+            "train_s": t1 - t0,
+        }
+        history.append(row)
+        state = {
+            "model": model.state_dict(),
+            "trainer": trainer.state_dict(),
+            "history": history,
+            "epoch": epoch,
+        }
+        reporter.report(dict(row, epochs=trainer.epochs), state)
+        if on_progress:
+            on_progress(f"epoch {epoch + 1}/{trainer.epochs}")
+
+    t2 = time.perf_counter()
+    metrics_f32 = _named(evaluate(model, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
+    deployed = deploy_model(
+        model, spec.limits.param_dtype, _calibration(train, setup, spec.data.eval_batch_size)
+    )
+    metrics = _named(evaluate(deployed, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
+    eval_s += time.perf_counter() - t2
+    epochs_run = max(trainer.epochs - first_epoch, 1)
+    record = ResultRecord(
+        name=spec.name,
+        spec=spec.model_dump(mode="json"),
+        spec_hash=spec_hash(spec),
+        seed=seed,
+        trial_id=trial_id,
+        dataset={
+            "type": spec.data.dataset.type,
+            "fingerprint": setup.fingerprint,
+            "split": getattr(spec.data.dataset, "split", ""),
+            "describe": setup.dataset.describe(),
+        },
+        environment=dict(capture_environment(), threads=torch.get_num_threads()),
+        complexity=dict(complexity.to_dict(), limits=spec.limits.model_dump(mode="json")),
+        metrics=metrics,
+        metrics_float32=metrics_f32,
+        history=history,
+        timings={
+            "train_s": train_s,
+            "eval_s": eval_s,
+            "total_s": time.perf_counter() - started,
+            "clips_per_s": len(train) * epochs_run / train_s if train_s else 0.0,
+        },
+    )
+    write_record(record, trial_dir / RECORD_NAME)
+    return record

@@ -1,0 +1,93 @@
+"""What ``asc-bench run`` does in the driver: check, prepare caches once, run the experiment, show results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from asc_bench.errors import UserError
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+    )
+
+
+def prepare_data(spec: BaseModel, console: Console) -> None:
+    """Build every split's shared cache in the driver (once), with a progress bar."""
+    from asc_bench.engine import build_data
+
+    setup = build_data(spec)
+    with _progress(console) as progress:
+        for name, request in setup.requests.items():
+            task = progress.add_task(f"cache {name}", total=request.count, info=setup.cache.config.type)
+            setup.cache.prepare(request, lambda n, task=task: progress.advance(task, n))
+            progress.update(task, completed=request.count)
+
+
+def run_spec(
+    spec: BaseModel, *, console: Console, address: str | None = None, show_leaderboard: bool = True
+) -> None:
+    """Validate → complexity → caches → Ray Tune trials → records → leaderboard."""
+    from asc_bench.engine import check_complexity
+    from asc_bench.tune import run_experiment
+
+    report = check_complexity(spec)
+    console.print(
+        f"model {spec.model.type}: {report.macs:,} MACs, {report.params:,} parameters = "  # type: ignore[attr-defined]
+        f"{report.param_bytes:,} B at {report.param_dtype}; input {'x'.join(map(str, report.input_shape))}"
+        " - within limits"
+    )
+    prepare_data(spec, console)
+    epochs = spec.trainer.epochs  # type: ignore[attr-defined]
+    seeds = list(spec.seeds)  # type: ignore[attr-defined]
+    with _progress(console) as progress:
+        tasks: dict[str, Any] = {}
+        overall = progress.add_task("trials", total=len(seeds) * epochs, info="starting Ray")
+
+        def on_result(trial_id: str, result: dict[str, Any]) -> None:
+            if trial_id not in tasks:
+                tasks[trial_id] = progress.add_task(f"trial {trial_id}", total=epochs, info="")
+            acc = result.get("test_macro_acc")
+            info = f"loss {result['train_loss']:.3f}" + (
+                f"  test macro acc {acc:.1%}" if acc is not None else ""
+            )
+            progress.update(tasks[trial_id], completed=result["epoch"], info=info)
+            progress.update(overall, advance=1, info="")
+
+        records = run_experiment(spec, address=address, on_result=on_result)
+        progress.update(overall, completed=len(seeds) * epochs)
+    if not records:
+        raise UserError("the experiment finished without writing any result record.")
+    console.print(f"wrote {len(records)} result record(s) under {records[0].parent.parent}")
+    if show_leaderboard:
+        show_leaderboard(Path(spec.output.dir), console=console, markdown=None)  # type: ignore[attr-defined]
+
+
+def show_leaderboard(runs: Path, *, console: Console, markdown: Path | None) -> None:
+    """Print the leaderboard of every record under ``runs``; optionally write the Markdown version."""
+    from asc_bench.leaderboard import collect
+    from asc_bench.leaderboard_render import render_terminal, write_markdown
+    from asc_bench.results import find_records
+
+    paths = find_records(runs)
+    if not paths:
+        raise UserError(
+            f"no result records found under {runs}.",
+            fix="Run an experiment first (asc-bench run SPEC) or point at the folder holding record.json files.",
+        )
+    entries = collect(paths)
+    render_terminal(entries, console)
+    if markdown:
+        write_markdown(entries, markdown)
+        console.print(f"wrote {markdown}")

@@ -1,0 +1,139 @@
+import json
+import os
+
+import pytest
+import torch
+from record_factory import CITIES, CLASSES, DEVICES, SEEN, make_record
+
+from asc_bench.errors import UserError
+from asc_bench.metrics import SceneMetrics, named_metrics
+from asc_bench.results import (
+    SCHEMA_VERSION,
+    ResultRecord,
+    capture_environment,
+    find_records,
+    read_record,
+    write_record,
+)
+
+
+def test_round_trip(tmp_path):
+    record = make_record(seed=3)
+    path = tmp_path / "trial" / "record.json"
+    write_record(record, path)
+    assert read_record(path) == record
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["metrics"]["per_device"]["s4"]["count"] == 3300
+    assert data["created"].startswith("2025-01-01T00:00:00")
+
+
+def test_record_accepts_real_named_metrics():
+    gen = torch.Generator().manual_seed(0)
+    metric = SceneMetrics(len(CLASSES), len(DEVICES), len(CITIES))
+    metric.update(
+        torch.randn(200, 10, generator=gen),
+        torch.randint(0, 10, (200,), generator=gen),
+        torch.randint(0, 6, (200,), generator=gen),  # s4-s6 absent: their scores are None
+        torch.randint(0, 10, (200,), generator=gen),
+    )
+    named = named_metrics(metric.compute(), CLASSES, DEVICES, CITIES, seen_devices=SEEN)
+    record = ResultRecord.model_validate({**make_record().model_dump(), "metrics": named})
+    again = ResultRecord.model_validate_json(record.model_dump_json())
+    assert again.metrics.model_dump() == named
+    assert again.metrics.per_device["s6"].acc is None
+
+
+def test_write_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "record.json"
+    write_record(make_record(seed=1), path)
+    write_record(make_record(seed=2), path)  # overwrite in place
+    assert os.listdir(tmp_path) == ["record.json"]
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_record(make_record(seed=3), path)
+    assert os.listdir(tmp_path) == ["record.json"]
+    assert read_record(path).seed == 2
+
+
+def test_newer_schema_version_is_a_clear_user_error(tmp_path):
+    path = tmp_path / "record.json"
+    data = json.loads(make_record().model_dump_json())
+    data["schema_version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="newer asc-bench") as info:
+        read_record(path)
+    assert str(path) in str(info.value)
+    assert "Upgrade" in str(info.value)
+
+
+def test_unknown_schema_version_and_missing_version(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps({"schema_version": "one"}))
+    with pytest.raises(UserError, match="schema_version 'one'"):
+        read_record(path)
+    path.write_text(json.dumps({"name": "x"}))
+    with pytest.raises(UserError, match="not an asc-bench result record"):
+        read_record(path)
+
+
+def test_corrupt_json_is_a_user_error_with_path(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text(make_record().model_dump_json()[:200])  # truncated
+    with pytest.raises(UserError, match="not valid JSON") as info:
+        read_record(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_field_is_named(tmp_path):
+    path = tmp_path / "record.json"
+    data = json.loads(make_record().model_dump_json())
+    del data["metrics"]["macro_acc"]
+    del data["spec_hash"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="spec_hash: Field required") as info:
+        read_record(path)
+    assert "metrics.macro_acc" in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_unreadable_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match="cannot read"):
+        read_record(tmp_path / "missing.json")
+
+
+def test_find_records_is_recursive_and_sorted(tmp_path):
+    for folder in ("exp/b_trial", "exp/a_trial", "exp/a_trial/nested"):
+        write_record(make_record(), tmp_path / folder / "record.json")
+    (tmp_path / "exp" / "other.json").write_text("{}")
+    found = find_records(tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == [
+        "exp/a_trial/nested/record.json",
+        "exp/a_trial/record.json",
+        "exp/b_trial/record.json",
+    ]
+    assert find_records(found[0]) == [found[0]]
+    with pytest.raises(UserError, match="no such"):
+        find_records(tmp_path / "nope")
+
+
+def test_capture_environment(tmp_path, monkeypatch):
+    env = capture_environment()
+    assert torch.__version__.startswith(env["packages"]["torch"])
+    assert env["torch_threads"] >= 1
+    assert {
+        "python",
+        "platform",
+        "plugin_distributions",
+        "git_commit",
+        "git_dirty",
+        "cuda_devices",
+    } <= env.keys()
+    json.dumps(env)  # JSON-able
+    assert capture_environment(repo=tmp_path)["git_commit"] is None  # not a repository
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert capture_environment()["git_dirty"] is None
