@@ -31,6 +31,19 @@ class PluginConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str
 
+    def resolved(self) -> PluginConfig:
+        """This config as trials must see it, wherever they run: relative paths made absolute.
+
+        The driver calls it before sending the spec to Ray; override it to fill in defaults that depend
+        on the driver's environment (e.g. a cache folder from an environment variable).
+        """
+        updates = {
+            name: Path(value).expanduser().absolute()
+            for name, value in self
+            if isinstance(value, Path) and not value.is_absolute()
+        }
+        return self.model_copy(update=updates) if updates else self
+
 
 def non_semantic(default: Any = ..., **kwargs: Any) -> Any:
     """A pydantic ``Field`` left out of the spec hash (paths, worker counts: they do not change results)."""
@@ -191,7 +204,7 @@ class Cache(ABC):
     def __init__(self, config: PluginConfig) -> None:
         self.config = config
 
-    def prepare(self, request: CacheRequest, progress: Callable[[int], None] | None = None) -> None:
+    def prepare(self, request: CacheRequest, progress: Callable[[int], None] | None = None) -> None:  # noqa: B027 - optional hook
         """Build the shared cache for ``request`` if this cache kind has one (default: nothing)."""
 
     @abstractmethod

@@ -85,9 +85,7 @@ def complexity(
     spec: SpecArg,
     set_: SetOpt = None,
     fused: Annotated[bool, typer.Option(help="Count after folding conv+BatchNorm pairs.")] = False,
-    all_layers: Annotated[
-        bool, typer.Option("--all", help="Show containers too, not only leaf layers.")
-    ] = False,
+    all_layers: Annotated[bool, typer.Option("--all", help="Show containers too, not only leaf layers.")] = False,
 ) -> None:
     """Count the spec's model (MACs, parameters, bytes) on one clip, layer by layer, against the limits."""
     from asc_bench.complexity import check_limits, render_complexity_table
@@ -108,18 +106,14 @@ def complexity(
 def run(
     spec: SpecArg,
     set_: SetOpt = None,
-    address: Annotated[
-        str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS or local).")
-    ] = None,
-    leaderboard: Annotated[
-        bool, typer.Option(help="Print the leaderboard of this spec's runs at the end.")
-    ] = True,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS or local).")] = None,
+    leaderboard: Annotated[bool, typer.Option(help="Print the leaderboard of this spec's runs at the end.")] = True,
 ) -> None:
     """Validate, check complexity, prepare the data cache, train every seed through Ray Tune, write records."""
     from asc_bench.runner import run_spec
 
     loaded = _load(spec, set_)
-    run_spec(loaded, console=console, address=address, show_leaderboard=leaderboard)
+    run_spec(loaded, console=console, address=address, leaderboard=leaderboard)
 
 
 @app.command("leaderboard")
@@ -135,19 +129,42 @@ def leaderboard_cmd(
     show_leaderboard(runs, console=console, markdown=markdown)
 
 
+FULL_SIZE = {
+    "locations_per_pair": 12,
+    "segments_per_location": 12,
+    "parallel_fraction": 0.075,
+    "devices_per_parallel": 8,
+}
+
+
 @data_app.command("synth")
 def data_synth(
     root: Annotated[Path, typer.Argument(help="Folder to write the dataset into.")],
-    recordings: Annotated[
-        int | None, typer.Option(help="10-s recordings per scene and city (scales the size).")
-    ] = None,
+    clips: Annotated[int | None, typer.Option(help="At least this many clips (default: 3,000).")] = None,
+    full_size: Annotated[bool, typer.Option(help="The full TAU22 size: 230,400 clips, about 30 GB.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
+    dry_run: Annotated[bool, typer.Option(help="Only print the clip counts it would write.")] = False,
 ) -> None:
-    """Write a synthetic dataset in the real TAU22 layout (WAV files, meta.csv, evaluation_setup/)."""
-    from asc_bench.synth import write_synthetic_dataset
+    """Write a synthetic dataset in the real TAU22 layout (WAV files, meta.csv, evaluation_setup/, split_setup/)."""
+    from rich.progress import Progress
 
-    info = write_synthetic_dataset(root, seed=seed)
-    console.print(info)
+    from asc_bench.synth import params_for_clips, synthetic_dataset_size, write_synthetic_dataset
+
+    if clips is not None and full_size:
+        raise UserError("--clips and --full-size exclude each other.", fix="Give one of them.")
+    params = FULL_SIZE if full_size else params_for_clips(clips) if clips is not None else {}
+    if dry_run:
+        console.print(synthetic_dataset_size(seed=seed, **params))
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"writing {root}", total=None)
+        info = write_synthetic_dataset(
+            root,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            **params,
+        )
+    console.print(info["message"])
 
 
 def main() -> None:

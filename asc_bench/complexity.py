@@ -63,7 +63,11 @@ class Limits(BaseModel):
 
     def resolved(self) -> dict[str, Any]:
         """The effective limits, for result records: ``{"macs", "param_bytes", "param_dtype"}``."""
-        return {"macs": self.max_macs(), "param_bytes": self.max_param_bytes(), "param_dtype": self.param_dtype}
+        return {
+            "macs": self.max_macs(),
+            "param_bytes": self.max_param_bytes(),
+            "param_dtype": self.param_dtype,
+        }
 
 
 @dataclass
@@ -100,9 +104,7 @@ class ComplexityReport:
 
     def largest(self, measure: Literal["macs", "params"], n: int = 5) -> list[LayerCount]:
         """The ``n`` layers with the most MACs or parameters."""
-        return sorted(
-            (la for la in self.layers if getattr(la, measure) > 0), key=lambda la: -getattr(la, measure)
-        )[:n]
+        return sorted((la for la in self.layers if getattr(la, measure) > 0), key=lambda la: -getattr(la, measure))[:n]
 
 
 def param_bytes(params: int, param_dtype: str) -> int:
@@ -201,7 +203,7 @@ def _disagreement(module: nn.Module, row: LayerCount, container: bool) -> str:
     import torch
     from torch import nn
 
-    if container:
+    if container or (row.macs == 0 and row.flop_counter_macs > 0):
         return (
             "functional ops in this module's own forward() (e.g. torch.matmul, F.conv2d): the flop counter "
             "sees them, torchinfo's module hooks do not"
@@ -299,17 +301,18 @@ def check_limits(report: ComplexityReport, limits: Limits) -> None:
         + (" (after conv+BN fusion)" if report.fused else "")
         + ":",
         _measure("MACs", report.macs, max_macs) + ";",
-        _measure(f"parameter bytes at {limits.param_dtype}", nbytes, max_bytes, f" ({report.params:,} params)")
-        + ".",
+        _measure(f"parameter bytes at {limits.param_dtype}", nbytes, max_bytes, f" ({report.params:,} params)") + ".",
     ]
     for measure in over:
         label = "MACs" if measure == "macs" else "parameters"
-        top = ", ".join(f"{la.name or '(model)'} ({la.type}) {getattr(la, measure):,}" for la in report.largest(measure))
+        top = ", ".join(
+            f"{la.name or '(model)'} ({la.type}) {getattr(la, measure):,}" for la in report.largest(measure)
+        )
         parts.append(f"Largest layers by {label}: {top}.")
     raise UserError(
         " ".join(parts),
         where="limits",
-        fix="Fix: choose a smaller model configuration (fewer channels or blocks, larger strides) or a smaller "
+        fix="Choose a smaller model configuration (fewer channels or blocks, larger strides) or a smaller "
         "input, store parameters at a lower param_dtype, or - for a teacher that need not meet the limits - "
         "set `limits: {preset: none}`.",
     )

@@ -27,7 +27,8 @@ from asc_bench.data.splits import (
 from asc_bench.metrics import SceneMetrics, named_metrics
 from asc_bench.precision import deploy_model
 from asc_bench.results import RECORD_NAME, ResultRecord, capture_environment, write_record
-from asc_bench.spec import spec_hash, validate_spec
+from asc_bench.spec import semantic_dict, spec_hash, validate_spec
+from asc_bench.tensorboard_log import TrialBoard
 
 CALIBRATION_BATCHES = 4
 NUM_CLASSES = 10  # the ten TAU scene classes; datasets with other vocabularies set it through their clips
@@ -70,9 +71,7 @@ def build_data(spec: BaseModel) -> DataSetup:
     return DataSetup(dataset, clips, fingerprint, pipeline, cache, indices, requests)
 
 
-def build_model(
-    spec: BaseModel, input_shape: tuple[int, ...], num_classes: int, seed: int
-) -> torch.nn.Module:
+def build_model(spec: BaseModel, input_shape: tuple[int, ...], num_classes: int, seed: int) -> torch.nn.Module:
     """The spec's model, initialised deterministically from ``seed``."""
     torch.manual_seed(seed)
     model_cls = registry.load("model", spec.model.type)  # type: ignore[attr-defined]
@@ -99,15 +98,11 @@ def _seed_for(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
 
 
-def evaluate(
-    model: torch.nn.Module, split: PreparedSplit, setup: DataSetup, batch_size: int
-) -> dict[str, Any]:
+def evaluate(model: torch.nn.Module, split: PreparedSplit, setup: DataSetup, batch_size: int) -> dict[str, Any]:
     """Scores of ``model`` on a split (evaluation-time pipeline, no augmentation)."""
     clips = setup.clips
     metric = SceneMetrics(len(clips.class_names), len(clips.device_names), len(clips.city_names))
-    ctx = TransformContext(
-        torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate
-    )
+    ctx = TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate)
     model.eval()
     with torch.inference_mode():
         for batch in iterate_batches(
@@ -128,9 +123,7 @@ def _named(raw: dict[str, Any], setup: DataSetup, seen: list[str]) -> dict[str, 
 
 
 def _calibration(split: PreparedSplit, setup: DataSetup, batch_size: int) -> list[torch.Tensor]:
-    ctx = TransformContext(
-        torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate
-    )
+    ctx = TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=setup.pipeline.sample_rate)
     batches = iterate_batches(
         split,
         batch_size,
@@ -140,6 +133,24 @@ def _calibration(split: PreparedSplit, setup: DataSetup, batch_size: int) -> lis
         shuffle=False,
     )
     return [b.x for _, b in zip(range(CALIBRATION_BATCHES), batches, strict=False)]
+
+
+def _hparams(spec: BaseModel) -> dict[str, Any]:
+    """Flat scalar spec fields for TensorBoard's HParams tab."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else key, item)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(f"{prefix}.{i}", item)
+        elif isinstance(value, bool | int | float | str):
+            flat[prefix] = value
+
+    walk("", semantic_dict(spec))
+    return flat
 
 
 def run_trial(
@@ -159,8 +170,7 @@ def run_trial(
     trial_dir.mkdir(parents=True, exist_ok=True)
     setup = build_data(spec)
     splits = {
-        name: prepare_split(setup.clips, setup.requests[name], setup.indices[name], setup.cache)
-        for name in SPLITS
+        name: prepare_split(setup.clips, setup.requests[name], setup.indices[name], setup.cache) for name in SPLITS
     }
     input_shape = setup.pipeline.input_shape()
     num_classes = len(setup.clips.class_names)
@@ -182,6 +192,7 @@ def run_trial(
         history = state["history"]
         first_epoch = state["epoch"] + 1
 
+    board = TrialBoard(trial_dir)
     train_s = 0.0
     eval_s = 0.0
     for epoch in range(first_epoch, trainer.epochs):
@@ -216,6 +227,7 @@ def run_trial(
             "train_s": t1 - t0,
         }
         history.append(row)
+        board.epoch(row)
         state = {
             "model": model.state_dict(),
             "trainer": trainer.state_dict(),
@@ -228,11 +240,11 @@ def run_trial(
 
     t2 = time.perf_counter()
     metrics_f32 = _named(evaluate(model, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
-    deployed = deploy_model(
-        model, spec.limits.param_dtype, _calibration(train, setup, spec.data.eval_batch_size)
-    )
+    deployed = deploy_model(model, spec.limits.param_dtype, _calibration(train, setup, spec.data.eval_batch_size))
     metrics = _named(evaluate(deployed, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
     eval_s += time.perf_counter() - t2
+    board.final(metrics, _hparams(spec), trainer.epochs)
+    board.close()
     epochs_run = max(trainer.epochs - first_epoch, 1)
     record = ResultRecord(
         name=spec.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -16,7 +17,8 @@ from asc_bench.leaderboard import Entry, Stat, tables
 from asc_bench.results import atomic_write_text
 
 MISSING = "–"
-_TERMINAL_HEADERS = ("#", "name", "seeds", "macro acc %", "log loss", "MMAC", "params", "param kB", "dtype")
+_TERMINAL_HEADERS = ("#", "name", "n", "macro acc %", "log loss", "MMAC", "kB", "dtype", "seen", "unseen")
+_DTYPE_SHORT = {"float32": "f32", "float16": "f16", "int8": "int8"}
 
 
 def pct(stat: Stat | None, *, std: bool = True) -> str:
@@ -32,45 +34,72 @@ def loss(stat: Stat | None) -> str:
 
 
 def _group_names(entries: Sequence[Entry], attr: str) -> list[str]:
-    return list(dict.fromkeys(name for e in entries for name in getattr(e, attr)))
+    """Devices or cities that have a score in at least one entry (absent ones are not shown)."""
+    return list(dict.fromkeys(n for e in entries for n, stat in getattr(e, attr).items() if stat is not None))
 
 
 def _size_cells(e: Entry) -> list[str]:
     return [f"{e.macs / 1e6:.2f}", f"{e.params:,}", f"{e.param_bytes / 1000:.2f}", e.param_dtype]
 
 
+def _table(title: str) -> Table:
+    return Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        show_edge=False,
+    )
+
+
+def _short(stat: Stat | None, *, std: bool = False) -> str:
+    if stat is None:
+        return MISSING
+    return f"{100 * stat.mean:.2f}±{100 * stat.std:.2f}" if std else f"{100 * stat.mean:.1f}"
+
+
 def render_terminal(entries: Sequence[Entry], console: Console) -> None:
-    """Print, per dataset, an overall table with per-device columns and a per-city table."""
+    """Print, per dataset, the overall ranking, then accuracy per device and per city (means over seeds),
+    compact enough for an 80-column terminal; the Markdown rendering has every figure in full."""
     if not entries:
         console.print("No result records found.")
         return
     for title, group in tables(entries):
-        devices = _group_names(group, "per_device")
-        overall = Table(title=title, title_justify="left")
+        overall = _table(title)
         for header in _TERMINAL_HEADERS:
-            overall.add_column(header, justify="left" if header in ("name", "dtype") else "right")
-        for header in (*devices, "seen", "unseen"):
-            overall.add_column(header, justify="right")
+            name = header == "name"
+            overall.add_column(
+                header, justify="left" if name else "right", no_wrap=True, min_width=10 if name else None
+            )
         for rank, e in enumerate(group, 1):
             overall.add_row(
                 str(rank),
                 e.name,
                 str(len(e.seeds)),
-                pct(e.macro_acc),
-                loss(e.log_loss),
-                *_size_cells(e),
-                *(pct(e.per_device.get(d), std=False) for d in devices),
-                pct(e.seen_acc, std=False),
-                pct(e.unseen_acc, std=False),
+                _short(e.macro_acc, std=True),
+                MISSING if e.log_loss is None else f"{e.log_loss.mean:.3f}",
+                f"{e.macs / 1e6:.2f}",
+                f"{e.param_bytes / 1000:.1f}",
+                _DTYPE_SHORT.get(e.param_dtype, e.param_dtype),
+                _short(e.seen_acc),
+                _short(e.unseen_acc),
             )
         console.print(overall)
-        cities = _group_names(group, "per_city")
-        by_city = Table(title=f"{title} — accuracy % per city", title_justify="left")
-        for header in ("#", "name", *cities):
-            by_city.add_column(header, justify="left" if header == "name" else "right")
-        for rank, e in enumerate(group, 1):
-            by_city.add_row(str(rank), e.name, *(pct(e.per_city.get(c), std=False) for c in cities))
-        console.print(by_city)
+        console.print(_group_table("accuracy % per device", group, "per_device"))
+        console.print(_group_table("accuracy % per city (first four letters)", group, "per_city"))
+
+
+def _group_table(title: str, group: Sequence[Entry], attr: str) -> Table:
+    table = _table(title)
+    table.add_column("#", justify="right")
+    names = _group_names(group, attr)
+    for name in names:
+        table.add_column(name[:4], justify="right")
+    for rank, e in enumerate(group, 1):
+        table.add_row(str(rank), *(_short(getattr(e, attr).get(n)) for n in names))
+    return table
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -109,12 +138,8 @@ def render_markdown(entries: Sequence[Entry]) -> str:
             ]
             for h, e in zip(head, group, strict=True)
         ]
-        device_rows = [
-            [*h, *(pct(e.per_device.get(d)) for d in devices)] for h, e in zip(head, group, strict=True)
-        ]
-        city_rows = [
-            [*h, *(pct(e.per_city.get(c)) for c in cities)] for h, e in zip(head, group, strict=True)
-        ]
+        device_rows = [[*h, *(pct(e.per_device.get(d)) for d in devices)] for h, e in zip(head, group, strict=True)]
+        city_rows = [[*h, *(pct(e.per_city.get(c)) for c in cities)] for h, e in zip(head, group, strict=True)]
         lines += [f"## {title}", "", "### Overall", ""]
         lines += _md_table([*overall_headers, "MMAC", "params", "param kB", "dtype"], overall_rows)
         lines += ["### Per device (accuracy %)", ""] + _md_table(["#", "system", *devices], device_rows)

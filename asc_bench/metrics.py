@@ -38,9 +38,7 @@ class SceneMetrics(Metric):
         self.add_state("counts", torch.zeros(*groups, num_classes, dtype=torch.int64), dist_reduce_fx="sum")
         self.add_state("nll", torch.zeros(groups, dtype=torch.float64), dist_reduce_fx="sum")
 
-    def update(
-        self, logits: torch.Tensor, labels: torch.Tensor, devices: torch.Tensor, cities: torch.Tensor
-    ) -> None:
+    def update(self, logits: torch.Tensor, labels: torch.Tensor, devices: torch.Tensor, cities: torch.Tensor) -> None:
         """Add a batch: ``logits`` ``(B, C)``; ``labels``, ``devices``, ``cities``: ``(B,)`` indices."""
         if logits.ndim != 2 or logits.shape[1] != self.num_classes:
             raise ValueError(f"logits must be (batch, {self.num_classes}), got {tuple(logits.shape)}")

@@ -198,9 +198,7 @@ def read_record(path: Path) -> ResultRecord:
     try:
         return ResultRecord.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()[:5]
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()[:5])
         raise UserError(f"invalid result record: {problems}", where=str(path)) from e
 
 
@@ -210,7 +208,5 @@ def find_records(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise UserError(
-            "no such file or folder", where=str(root), fix="Pass a results folder or a record.json."
-        )
+        raise UserError("no such file or folder", where=str(root), fix="Pass a results folder or a record.json.")
     return sorted(root.rglob(RECORD_NAME))

@@ -35,13 +35,13 @@ def prepare_data(spec: BaseModel, console: Console) -> None:
             progress.update(task, completed=request.count)
 
 
-def run_spec(
-    spec: BaseModel, *, console: Console, address: str | None = None, show_leaderboard: bool = True
-) -> None:
+def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, leaderboard: bool = True) -> None:
     """Validate → complexity → caches → Ray Tune trials → records → leaderboard."""
     from asc_bench.engine import check_complexity
+    from asc_bench.spec import resolve_for_run
     from asc_bench.tune import run_experiment
 
+    spec = resolve_for_run(spec)
     report = check_complexity(spec)
     console.print(
         f"model {spec.model.type}: {report.macs:,} MACs, {report.params:,} parameters = "  # type: ignore[attr-defined]
@@ -59,9 +59,7 @@ def run_spec(
             if trial_id not in tasks:
                 tasks[trial_id] = progress.add_task(f"trial {trial_id}", total=epochs, info="")
             acc = result.get("test_macro_acc")
-            info = f"loss {result['train_loss']:.3f}" + (
-                f"  test macro acc {acc:.1%}" if acc is not None else ""
-            )
+            info = f"loss {result['train_loss']:.3f}" + (f"  test macro acc {acc:.1%}" if acc is not None else "")
             progress.update(tasks[trial_id], completed=result["epoch"], info=info)
             progress.update(overall, advance=1, info="")
 
@@ -70,7 +68,7 @@ def run_spec(
     if not records:
         raise UserError("the experiment finished without writing any result record.")
     console.print(f"wrote {len(records)} result record(s) under {records[0].parent.parent}")
-    if show_leaderboard:
+    if leaderboard:
         show_leaderboard(Path(spec.output.dir), console=console, markdown=None)  # type: ignore[attr-defined]
 
 

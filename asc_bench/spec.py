@@ -128,9 +128,7 @@ def _named_plugins(raw: dict[str, Any], source: str, positions: dict[PathKey, Po
             continue
         where = _where(source, positions, path, ".".join(map(str, path)))
         name = _plugin_type(value, where, kind)
-        registry.lookup(
-            kind, name, where=_where(source, positions, (*path, "type"), ".".join(path) + ".type")
-        )
+        registry.lookup(kind, name, where=_where(source, positions, (*path, "type"), ".".join(path) + ".type"))
         names[kind].append(name)
     transforms = _get(raw, TRANSFORMS_PATH)
     for i, item in enumerate(transforms if isinstance(transforms, list) else []):
@@ -188,9 +186,7 @@ def _format_errors(exc: ValidationError, raw: Any, source: str, positions: dict[
     return "; ".join(parts)
 
 
-def validate_spec(
-    raw: Any, *, source: str = "<spec>", positions: dict[PathKey, Position] | None = None
-) -> BaseModel:
+def validate_spec(raw: Any, *, source: str = "<spec>", positions: dict[PathKey, Position] | None = None) -> BaseModel:
     """Validate spec data (already parsed) and return the typed spec; errors name file:line:col and field."""
     positions = positions or {}
     if not isinstance(raw, dict):
@@ -212,9 +208,7 @@ def validate_spec(
 def parse_override(text: str) -> tuple[list[str | int], Any]:
     """Split ``a.b.0.c=value`` into a path and a YAML-parsed value."""
     if "=" not in text:
-        raise UserError(
-            f"--set {text!r} is not of the form path=value.", fix="Use e.g. --set trainer.epochs=2."
-        )
+        raise UserError(f"--set {text!r} is not of the form path=value.", fix="Use e.g. --set trainer.epochs=2.")
     key, _, value_text = text.partition("=")
     path: list[str | int] = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
     try:
@@ -234,9 +228,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
             nxt = path[i + 1]
             if isinstance(node, list):
                 if not isinstance(key, int) or key >= len(node):
-                    raise UserError(
-                        f"--set {text}: index {key} is out of range.", fix="Check the list length."
-                    )
+                    raise UserError(f"--set {text}: index {key} is out of range.", fix="Check the list length.")
                 node = node[key]
             else:
                 node = node.setdefault(key, [] if isinstance(nxt, int) else {})
@@ -256,6 +248,28 @@ def load_spec(path: Path, overrides: list[str] | None = None) -> BaseModel:
             raise UserError("a spec must be a YAML mapping.", where=str(path))
         raw = apply_overrides(raw, overrides)
     return validate_spec(raw, source=str(path), positions=positions)
+
+
+def resolve_for_run(spec: BaseModel) -> BaseModel:
+    """The spec as trials must see it: every plugin config ``resolved()`` (absolute paths, fixed
+    defaults) and an absolute output folder. Its hash is unchanged (paths are not semantic)."""
+    data = spec.data  # type: ignore[attr-defined]
+    new_data = data.model_copy(
+        update={
+            "dataset": data.dataset.resolved(),
+            "cache": data.cache.resolved(),
+            "transforms": [t.resolved() for t in data.transforms],
+        }
+    )
+    output = spec.output.model_copy(update={"dir": spec.output.dir.expanduser().absolute()})  # type: ignore[attr-defined]
+    return spec.model_copy(
+        update={
+            "data": new_data,
+            "model": spec.model.resolved(),  # type: ignore[attr-defined]
+            "trainer": spec.trainer.resolved(),  # type: ignore[attr-defined]
+            "output": output,
+        }
+    )
 
 
 def _strip_non_semantic(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:

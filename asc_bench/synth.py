@@ -14,14 +14,16 @@ extreme and appear only in the test split, so accuracy drops on them as it does 
 
 Size is set by ``cities``, ``locations_per_pair``, ``segments_per_location``, ``parallel_fraction`` and
 ``devices_per_parallel``. Every 10-s segment is recorded by device ``a``; a ``parallel_fraction`` of them is
-also recorded by ``devices_per_parallel`` of the other eight devices (rotating, so devices stay balanced).
+also recorded by ``devices_per_parallel`` of the other eight devices (balanced over devices and classes).
 The test split holds only the parallel segments of test locations (all their devices), as in the real set.
 
 - default (10 cities, 1 location per scene and city, 1 segment, all parallel, 2 extra devices):
-  100 segments, 300 recordings, **3,000 clips** (1,575 train, 900 test), about 400 MB.
+  100 segments, 300 recordings, **3,000 clips** (1,580 train, 900 test, 520 in neither), about 400 MB.
 - full TAU22 size: ``locations_per_pair=12, segments_per_location=12, parallel_fraction=0.075,
   devices_per_parallel=8`` → 14,400 segments recorded by ``a`` + 1,080 parallel segments × 8 devices =
-  23,040 recordings = **230,400 clips** (the real set has 230,350: five recordings are missing there), about 30 GB.
+  23,040 recordings = **230,400 clips** (138,600 train, 29,160 test; the real set has 230,350 clips:
+  five recordings are missing there), about 30 GB.
+- :func:`synthetic_dataset_size` gives the counts for any parameters without writing anything.
 """
 
 from __future__ import annotations
@@ -99,7 +101,8 @@ class _Segment:
     key: tuple[int, ...]  # seed entropy: (scene, city, location index, segment index)
 
     def filename(self, piece: int, device: str) -> str:
-        return f"audio/{SCENES[self.scene]}-{CITIES[self.city]}-{self.location}-{self.segment}-{piece}-{device}.wav"
+        scene, city = SCENES[self.scene], CITIES[self.city]
+        return f"audio/{scene}-{city}-{self.location}-{self.segment}-{piece}-{device}.wav"
 
 
 @dataclass(frozen=True)
@@ -169,21 +172,26 @@ def _plan(p: SynthParams) -> list[_Segment]:
                 loc_id = 1000 + (s * p.cities + c) * p.locations_per_pair + j
                 for k in range(p.segments_per_location):
                     raw.append((s, c, j, k, loc_id, (s, c, j) in test_locs))
-    # Parallel segments: a fraction of each side, spread over locations (first segments first, locations in
-    # a seeded order), devices rotating over the other eight so that every device gets its share.
-    n_locations = len(SCENES) * p.cities * p.locations_per_pair
-    loc_order = rng.permutation(n_locations)
+    # Parallel segments: a fraction of each side, first segments first, scenes interleaved (so every class
+    # gets its share), locations in a seeded order within each scene. Each takes the devices least used so
+    # far on its side, ties broken at random, so that devices are balanced and not tied to scenes.
+    position = {}
+    for side in (True, False):
+        for s in range(len(SCENES)):
+            locs = sorted({r[4] for r in raw if r[0] == s and r[5] == side})
+            for pos, i in enumerate(rng.permutation(len(locs))):
+                position[locs[i]] = pos
     devices: dict[int, tuple[str, ...]] = {}
     for side in (True, False):
         idx = [i for i, r in enumerate(raw) if r[5] == side]
-        idx.sort(key=lambda i: (raw[i][3], loc_order[raw[i][4] - 1000]))
-        n_parallel = round(p.parallel_fraction * len(idx))
-        if side:
-            n_parallel = max(n_parallel, 1)
-        for rank, i in enumerate(idx[:n_parallel]):
-            start = rank * p.devices_per_parallel
-            others = [OTHER_DEVICES[(start + d) % len(OTHER_DEVICES)] for d in range(p.devices_per_parallel)]
-            devices[i] = ("a", *sorted(others, key=DEVICES.index))
+        idx.sort(key=lambda i: (raw[i][3], position[raw[i][4]], raw[i][0]))
+        n_parallel = max(1, round(p.parallel_fraction * len(idx)))
+        used = np.zeros(len(OTHER_DEVICES), dtype=np.int64)
+        for i in idx[:n_parallel]:
+            tie = rng.random(len(OTHER_DEVICES))
+            chosen = np.lexsort((tie, used))[: p.devices_per_parallel]
+            used[chosen] += 1
+            devices[i] = ("a", *(OTHER_DEVICES[d] for d in sorted(chosen)))
     return [
         _Segment(
             scene=s,
@@ -204,49 +212,33 @@ def _plan(p: SynthParams) -> list[_Segment]:
 # Per scene: noise tilt (dB/octave re 1 kHz); spectral bumps (Hz, octaves, dB); a modulated band
 # (low Hz, high Hz, dB, AM rate Hz, AM depth); tones (Hz, harmonics, dB, glide octaves); tone duty cycle;
 # events (per second, Hz, seconds, dB); reverberation time (s).
+# fmt: off
 _SCENE_SOUND: dict[str, dict[str, Any]] = {
-    "airport": dict(
-        tilt=-4.0, bumps=[(250, 1.5, 6)], band=(500, 4000, -8, 0.4, 0.5),
-        tones=[(660, 1, -16, 0.0), (880, 1, -18, 0.0)], duty=0.3, events=(0.3, 2000, 0.08, -10), rt=0.9,
-    ),
-    "bus": dict(
-        tilt=-7.0, bumps=[(120, 1.0, 10)], band=(300, 2500, -14, 1.2, 0.4),
-        tones=[(95, 6, -8, 0.05)], duty=1.0, events=(0.2, 800, 0.1, -8), rt=0.2,
-    ),
-    "metro": dict(
-        tilt=-6.0, bumps=[(80, 1.2, 12), (3200, 0.4, 6)], band=(1000, 6000, -10, 2.0, 0.7),
-        tones=[(3100, 2, -14, 0.1)], duty=0.4, events=(2.0, 400, 0.04, -6), rt=0.3,
-    ),
-    "metro_station": dict(
-        tilt=-4.0, bumps=[(150, 1.2, 6), (3200, 0.4, 3)], band=(300, 3000, -8, 3.5, 0.5),
-        tones=[(3100, 2, -20, 0.1)], duty=0.2, events=(0.5, 1500, 0.05, -10), rt=1.2,
-    ),
-    "park": dict(
-        tilt=-1.5, bumps=[(6000, 1.0, 6)], band=(2000, 8000, -12, 0.15, 0.6),
-        tones=[(4200, 1, -12, 0.3), (5300, 1, -14, 0.3)], duty=0.25, events=(1.5, 4500, 0.03, -8), rt=0.05,
-    ),
-    "public_square": dict(
-        tilt=-3.0, bumps=[(800, 1.5, 5)], band=(300, 3000, -4, 4.0, 0.6),
-        tones=[], duty=0.0, events=(0.8, 1200, 0.06, -12), rt=0.4,
-    ),
-    "shopping_mall": dict(
-        tilt=-3.5, bumps=[(500, 1.5, 5)], band=(300, 3000, -6, 3.0, 0.4),
-        tones=[(261.6, 3, -14, 0.0), (329.6, 3, -16, 0.0), (392.0, 3, -16, 0.0)], duty=0.8,
-        events=(0.3, 3000, 0.05, -14), rt=1.0,
-    ),
-    "street_pedestrian": dict(
-        tilt=-3.0, bumps=[(1000, 1.5, 4)], band=(300, 3000, -6, 2.0, 0.6),
-        tones=[], duty=0.0, events=(2.0, 600, 0.03, -6), rt=0.15,
-    ),
-    "street_traffic": dict(
-        tilt=-5.0, bumps=[(400, 2.0, 8)], band=(100, 2000, -2, 0.12, 0.8),
-        tones=[(120, 3, -18, 0.2)], duty=0.5, events=(0.2, 3000, 0.2, -14), rt=0.1,
-    ),
-    "tram": dict(
-        tilt=-5.0, bumps=[(200, 1.2, 8), (1500, 0.3, 6)], band=(800, 4000, -10, 0.8, 0.5),
-        tones=[(1450, 2, -12, 0.25)], duty=0.6, events=(0.15, 1000, 0.3, -10), rt=0.25,
-    ),
-}  # fmt: skip
+    "airport": dict(tilt=-4.0, bumps=[(250, 1.5, 6)], band=(500, 4000, -8, 0.4, 0.5),
+                    tones=[(660, 1, -16, 0.0), (880, 1, -18, 0.0)], duty=0.3,
+                    events=(0.3, 2000, 0.08, -10), rt=0.9),
+    "bus": dict(tilt=-7.0, bumps=[(120, 1.0, 10)], band=(300, 2500, -14, 1.2, 0.4),
+                tones=[(95, 6, -8, 0.05)], duty=1.0, events=(0.2, 800, 0.1, -8), rt=0.2),
+    "metro": dict(tilt=-6.0, bumps=[(80, 1.2, 12), (3200, 0.4, 6)], band=(1000, 6000, -10, 2.0, 0.7),
+                  tones=[(3100, 2, -14, 0.1)], duty=0.4, events=(2.0, 400, 0.04, -6), rt=0.3),
+    "metro_station": dict(tilt=-4.0, bumps=[(150, 1.2, 6), (3200, 0.4, 3)], band=(300, 3000, -8, 3.5, 0.5),
+                          tones=[(3100, 2, -20, 0.1)], duty=0.2, events=(0.5, 1500, 0.05, -10), rt=1.2),
+    "park": dict(tilt=-1.5, bumps=[(6000, 1.0, 6)], band=(2000, 8000, -12, 0.15, 0.6),
+                 tones=[(4200, 1, -12, 0.3), (5300, 1, -14, 0.3)], duty=0.25,
+                 events=(1.5, 4500, 0.03, -8), rt=0.05),
+    "public_square": dict(tilt=-3.0, bumps=[(800, 1.5, 5)], band=(300, 3000, -4, 4.0, 0.6),
+                          tones=[], duty=0.0, events=(0.8, 1200, 0.06, -12), rt=0.4),
+    "shopping_mall": dict(tilt=-3.5, bumps=[(500, 1.5, 5)], band=(300, 3000, -6, 3.0, 0.4),
+                          tones=[(261.6, 3, -14, 0.0), (329.6, 3, -16, 0.0), (392.0, 3, -16, 0.0)],
+                          duty=0.8, events=(0.3, 3000, 0.05, -14), rt=1.0),
+    "street_pedestrian": dict(tilt=-3.0, bumps=[(1000, 1.5, 4)], band=(300, 3000, -6, 2.0, 0.6),
+                              tones=[], duty=0.0, events=(2.0, 600, 0.03, -6), rt=0.15),
+    "street_traffic": dict(tilt=-5.0, bumps=[(400, 2.0, 8)], band=(100, 2000, -2, 0.12, 0.8),
+                           tones=[(120, 3, -18, 0.2)], duty=0.5, events=(0.2, 3000, 0.2, -14), rt=0.1),
+    "tram": dict(tilt=-5.0, bumps=[(200, 1.2, 8), (1500, 0.3, 6)], band=(800, 4000, -10, 0.8, 0.5),
+                 tones=[(1450, 2, -12, 0.25)], duty=0.6, events=(0.15, 1000, 0.3, -10), rt=0.25),
+}
+# fmt: on
 
 # Per city: background tilt (dB/octave), background level (dB re scene), a low hum (Hz), room time (s), wet.
 _CITY_SOUND: dict[str, tuple[float, float, float, float, float]] = {
@@ -264,20 +256,27 @@ _CITY_SOUND: dict[str, tuple[float, float, float, float, float]] = {
 
 # Per device: high-pass (Hz, order), low-pass (Hz, order), peaks (Hz, octaves, dB), tilt (dB/octave),
 # gain (dB), self-noise (dBFS RMS), compression drive (0 = none).
+# fmt: off
 _DEVICE_SOUND: dict[str, dict[str, Any]] = {
     "a": dict(hp=(20, 2), lp=(19000, 4), peaks=[], tilt=0.0, gain=0.0, noise=-90.0, drive=0.0),
     "b": dict(hp=(150, 2), lp=(11000, 6), peaks=[(2500, 0.5, 5), (700, 1.0, -3)], tilt=0.0, gain=-2.0,
               noise=-75.0, drive=0.0),
     "c": dict(hp=(300, 3), lp=(8000, 6), peaks=[(1200, 0.6, 4), (4500, 0.4, 6)], tilt=0.0, gain=3.0,
               noise=-70.0, drive=2.0),
-    "s1": dict(hp=(100, 2), lp=(14000, 4), peaks=[(3500, 0.8, 4)], tilt=0.0, gain=1.0, noise=-80.0, drive=0.0),
-    "s2": dict(hp=(250, 2), lp=(9000, 5), peaks=[(900, 0.5, 5)], tilt=0.0, gain=-1.0, noise=-78.0, drive=1.5),
-    "s3": dict(hp=(80, 1), lp=(12000, 3), peaks=[(6000, 0.5, -6)], tilt=1.0, gain=0.0, noise=-76.0, drive=0.0),
-    "s4": dict(hp=(400, 3), lp=(7000, 4), peaks=[(2000, 0.3, 8)], tilt=0.0, gain=4.0, noise=-65.0, drive=0.0),
-    "s5": dict(hp=(200, 2), lp=(16000, 2), peaks=[(300, 0.7, 6)], tilt=-1.5, gain=-3.0, noise=-72.0, drive=3.0),
-    "s6": dict(hp=(600, 4), lp=(6000, 6), peaks=[(1500, 0.6, 6), (3500, 0.6, 4)], tilt=0.0, gain=2.0,
-               noise=-60.0, drive=0.0),
-}  # fmt: skip
+    "s1": dict(hp=(100, 2), lp=(14000, 4), peaks=[(3500, 0.8, 4)], tilt=0.0, gain=1.0, noise=-80.0,
+               drive=0.0),
+    "s2": dict(hp=(250, 2), lp=(9000, 5), peaks=[(900, 0.5, 5)], tilt=0.0, gain=-1.0, noise=-78.0,
+               drive=1.5),
+    "s3": dict(hp=(80, 1), lp=(12000, 3), peaks=[(6000, 0.5, -6)], tilt=1.0, gain=0.0, noise=-76.0,
+               drive=0.0),
+    "s4": dict(hp=(400, 3), lp=(7000, 4), peaks=[(2000, 0.3, 8)], tilt=0.0, gain=4.0, noise=-65.0,
+               drive=0.0),
+    "s5": dict(hp=(200, 2), lp=(16000, 2), peaks=[(300, 0.7, 6)], tilt=-1.5, gain=-3.0, noise=-72.0,
+               drive=2.0),
+    "s6": dict(hp=(400, 3), lp=(7000, 4), peaks=[(1500, 0.6, 6), (3500, 0.6, 4)], tilt=0.0, gain=2.0,
+               noise=-62.0, drive=0.0),
+}
+# fmt: on
 
 _FREQS = np.fft.rfftfreq(SEGMENT_SAMPLES, 1.0 / SAMPLE_RATE)
 _LOG2F = np.log2(np.maximum(_FREQS, 1.0) / 1000.0)
@@ -303,7 +302,7 @@ _AUDIBLE = _band(20.0, 20000.0)
 
 def _noise_spectrum(rng: np.random.Generator, magnitude: np.ndarray) -> np.ndarray:
     """The rfft of Gaussian noise with the given spectral magnitude, scaled to unit RMS."""
-    spec = (rng.standard_normal(_FREQS.size) + 1j * rng.standard_normal(_FREQS.size)) * magnitude
+    spec = rng.standard_normal((_FREQS.size, 2), dtype=np.float32).view(np.complex64)[:, 0] * magnitude
     return spec / (_rms(spec) + 1e-12)
 
 
@@ -314,25 +313,47 @@ def _rms(spec: np.ndarray) -> float:
     return float(np.sqrt(total) / SEGMENT_SAMPLES)
 
 
+_CONTROL = 441  # samples per control step (100 Hz): envelopes and pitch curves are made at this rate
+_RAMP = np.arange(_CONTROL) / _CONTROL
+
+
+def _upsample(control: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``SEGMENT_SAMPLES // _CONTROL + 1`` control points to the sample rate."""
+    start, step = control[:-1, None], (control[1:] - control[:-1])[:, None]
+    return (start + step * _RAMP[None, :]).ravel()
+
+
+_CONTROL_T = np.arange(SEGMENT_SAMPLES // _CONTROL + 1) * (_CONTROL / SAMPLE_RATE)
+
+
 def _gate(rng: np.random.Generator, duty: float) -> np.ndarray:
-    """A slowly switching on/off envelope that is on about ``duty`` of the time (ramps of 250 ms)."""
+    """A slowly switching on/off envelope (control rate) that is on about ``duty`` of the time."""
     if duty >= 1.0:
-        return np.ones(SEGMENT_SAMPLES)
+        return np.ones(_CONTROL_T.size)
     knots = np.convolve(rng.standard_normal(PIECES * 4 + 8), np.ones(4) / 4, mode="valid")[: PIECES * 4 + 1]
     on = (knots > np.quantile(knots, 1.0 - duty)).astype(float)
-    return np.interp(_T, np.linspace(0.0, PIECES, on.size), on)
+    return np.interp(_CONTROL_T, np.linspace(0.0, PIECES, on.size), on)
 
 
 def _tones(rng: np.random.Generator, tones: Sequence[tuple[float, int, float, float]], duty: float) -> np.ndarray:
     out = np.zeros(SEGMENT_SAMPLES)
     for f0, harmonics, level, glide in tones:
         f0 = f0 * 2.0 ** rng.uniform(-0.1, 0.1)
-        # slow pitch glide (e.g. a tram's whine, a bird's chirp) as a phase-integrated frequency wobble
+        # pitch glide (a tram's whine, a bird's chirp): a frequency wobble integrated into the phase
         rate = rng.uniform(0.2, 2.0) if glide < 0.25 else rng.uniform(4.0, 9.0)
-        inst = f0 * 2.0 ** (glide * np.sin(2 * np.pi * rate * _T + rng.uniform(0, 2 * np.pi)))
-        phase = 2 * np.pi * np.cumsum(inst) / SAMPLE_RATE
-        tone = sum(np.sin(h * phase) / h for h in range(1, harmonics + 1) if h * f0 < 18000)
-        out += _db(level + rng.uniform(-3, 3)) * np.sqrt(2) * tone * _gate(rng, duty)
+        inst = f0 * 2.0 ** (glide * np.sin(2 * np.pi * rate * _CONTROL_T + rng.uniform(0, 2 * np.pi)))
+        cycles = np.concatenate([[0.0], np.cumsum(inst[:-1]) * (_CONTROL / SAMPLE_RATE)])
+        theta = ((2 * np.pi) * (_upsample(cycles) % 1.0)).astype(np.float32)
+        # harmonics h·theta by the Chebyshev recurrence sin((h+1)θ) = 2cosθ·sin(hθ) − sin((h−1)θ)
+        sin1, two_cos = np.sin(theta), 2 * np.cos(theta)
+        prev, cur, tone = np.zeros_like(theta), sin1, sin1.copy()
+        for h in range(2, harmonics + 1):
+            if h * f0 >= 18000:
+                break
+            prev, cur = cur, two_cos * cur - prev
+            tone += cur / h
+        amplitude = _db(level + rng.uniform(-3, 3)) * np.sqrt(2) * _gate(rng, duty)
+        out += _upsample(amplitude) * tone
     return out
 
 
@@ -414,7 +435,7 @@ def _record(seed: int, seg: _Segment, spectrum: np.ndarray, device: str, respons
     d = _DEVICE_SOUND[device]
     rng = np.random.default_rng(np.random.SeedSequence([seed, *seg.key, 1 + DEVICES.index(device)]))
     y = np.fft.irfft(spectrum * response, n=SEGMENT_SAMPLES)
-    y += _db(d["noise"]) * rng.standard_normal(SEGMENT_SAMPLES)
+    y += _db(d["noise"]) * rng.standard_normal(SEGMENT_SAMPLES, dtype=np.float32)
     if d["drive"] > 0:
         drive = d["drive"] * 4.0
         y = np.tanh(drive * y) / drive
@@ -457,8 +478,11 @@ def _subset_order(seed: int, recordings: list[tuple[str, int]]) -> list[str]:
     return [rec for _, _, rec in sorted(keyed)]
 
 
-def _write_tables(root: Path, p: SynthParams, plan: list[_Segment]) -> dict[str, int]:
-    meta, train, test = [], [], []
+def _tables(p: SynthParams, plan: list[_Segment]) -> dict[str, list[tuple[str, ...]]]:
+    """The rows of every table, by path relative to the root (unsorted)."""
+    meta: list[tuple[str, ...]] = []
+    train: list[tuple[str, ...]] = []
+    test: list[tuple[str, ...]] = []
     train_recordings: list[tuple[str, int]] = []
     for seg in plan:
         scene, city = SCENES[seg.scene], CITIES[seg.city]
@@ -470,27 +494,69 @@ def _write_tables(root: Path, p: SynthParams, plan: list[_Segment]) -> dict[str,
             elif not seg.test and device in TRAIN_DEVICES:
                 train += [(n, scene) for n in names]
                 train_recordings.append((f"{scene}-{city}-{seg.location}-{seg.segment}-{device}", seg.scene))
+    tables = {
+        "meta.csv": meta,
+        "evaluation_setup/fold1_train.csv": train,
+        "evaluation_setup/fold1_evaluate.csv": test,
+        "split_setup/test.csv": test,
+    }
+    order = _subset_order(p.seed, train_recordings)
+    for pct in SUBSET_PERCENTS:
+        n = len(order) if pct == 100 else max(1, round(pct / 100 * len(order)))
+        keep = set(order[:n])
+        tables[f"split_setup/split{pct}.csv"] = [r for r in train if _recording_of(r[0]) in keep]
+    return tables
 
-    def write(path: Path, header: str, rows: list[tuple[str, ...]]) -> None:
+
+def _counts(tables: dict[str, list[tuple[str, ...]]]) -> dict[str, int]:
+    clips, train, test = (
+        len(tables[k]) for k in ("meta.csv", "evaluation_setup/fold1_train.csv", "evaluation_setup/fold1_evaluate.csv")
+    )
+    counts = {
+        "clips": clips,
+        "train": train,
+        "test": test,
+        "unused": clips - train - test,
+        "recordings": clips // PIECES,
+    }
+    counts.update({f"split{pct}": len(tables[f"split_setup/split{pct}.csv"]) for pct in SUBSET_PERCENTS})
+    return counts
+
+
+def _write_tables(root: Path, tables: dict[str, list[tuple[str, ...]]]) -> None:
+    for rel, rows in tables.items():
+        path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        header = _META_HEADER if rel == "meta.csv" else _SPLIT_HEADER
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write(header)
             f.writelines("\t".join(r) + "\n" for r in sorted(rows))
 
-    write(root / "meta.csv", _META_HEADER, meta)
-    write(root / "evaluation_setup" / "fold1_train.csv", _SPLIT_HEADER, train)
-    write(root / "evaluation_setup" / "fold1_evaluate.csv", _SPLIT_HEADER, test)
-    write(root / "split_setup" / "test.csv", _SPLIT_HEADER, test)
-    order = _subset_order(p.seed, train_recordings)
-    counts = {}
-    for pct in SUBSET_PERCENTS:
-        n = len(order) if pct == 100 else max(1, round(pct / 100 * len(order)))
-        keep = set(order[:n])
-        rows = [r for r in train if _recording_of(r[0]) in keep]
-        write(root / "split_setup" / f"split{pct}.csv", _SPLIT_HEADER, rows)
-        counts[f"split{pct}"] = len(rows)
-    return {"clips": len(meta), "train": len(train), "test": len(test), "unused": len(meta) - len(train) - len(test),
-            "recordings": len(meta) // PIECES, **counts}  # fmt: skip
+
+def synthetic_dataset_size(
+    *,
+    seed: int = 0,
+    cities: int = 10,
+    locations_per_pair: int = 1,
+    segments_per_location: int = 1,
+    parallel_fraction: float = 1.0,
+    devices_per_parallel: int = 2,
+) -> dict[str, int]:
+    """The clip counts :func:`write_synthetic_dataset` would write with these parameters (nothing written).
+
+    Keys: ``clips``, ``train``, ``test``, ``unused`` (in neither split), ``recordings``, ``split5`` …
+    ``split100``. Each clip is about 132 kB on disk.
+    """
+    params = SynthParams(
+        seed,
+        cities,
+        locations_per_pair,
+        segments_per_location,
+        float(parallel_fraction),
+        devices_per_parallel,
+    )
+    _check_params(params)
+    return _counts(_tables(params, _plan(params)))
 
 
 def _recording_of(filename: str) -> str:
@@ -503,6 +569,20 @@ def _read_marker(root: Path) -> dict[str, Any] | None:
         return json.loads((root / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def _remove_abandoned_partials(root: Path) -> None:
+    """Delete half-written folders of earlier runs for this root whose process is gone (e.g. killed)."""
+    for partial in root.parent.glob(f".{root.name}.partial-*-*"):
+        pid = partial.name[len(f".{root.name}.partial-") :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(partial, ignore_errors=True)
+        except OSError:
+            pass  # alive but not ours: leave it
 
 
 def write_synthetic_dataset(
@@ -526,18 +606,26 @@ def write_synthetic_dataset(
     default size (3,000 clips) and the parameters that give the full TAU22 size (230,400 clips).
 
     The output is byte-identical for the same parameters, whatever ``workers`` (process count; default:
-    the CPU count). It is built in a temporary folder next to ``root`` and renamed into place at the end,
-    so an interrupted run never leaves a root that looks complete. If ``root`` already holds a synthetic
-    dataset made with the same parameters, nothing is written (``created`` is False); a ``root`` with any
-    other content is a :class:`UserError`. ``progress(clips_written, clips_total)`` is called as it goes.
+    the CPU count, at most 8; worker processes are spawned, so a calling script needs the usual
+    ``if __name__ == "__main__":`` guard). It is built in a temporary folder next to ``root`` and renamed
+    into place at the end, so an interrupted run never leaves a root that looks complete. If ``root``
+    already holds a synthetic dataset made with the same parameters, nothing is written (``created`` is
+    False); a ``root`` with any other content is a :class:`UserError`. ``progress(clips_written,
+    clips_total)`` is called as it goes (from the calling process).
 
     Returns a dict: ``root``, ``created``, ``message``, ``seconds``, ``params`` and the counts ``clips``,
     ``train``, ``test``, ``unused`` (in neither split), ``recordings`` and ``split5`` … ``split100``.
     """
     start = time.perf_counter()
     root = Path(root).expanduser().absolute()
-    params = SynthParams(seed, cities, locations_per_pair, segments_per_location, float(parallel_fraction),
-                         devices_per_parallel)  # fmt: skip
+    params = SynthParams(
+        seed,
+        cities,
+        locations_per_pair,
+        segments_per_location,
+        float(parallel_fraction),
+        devices_per_parallel,
+    )
     _check_params(params)
     wanted = {"generator": "asc-bench synth", "version": GENERATOR_VERSION, "params": asdict(params)}
 
@@ -549,9 +637,14 @@ def write_synthetic_dataset(
             )
         marker = _read_marker(root)
         if marker is not None and {k: marker.get(k) for k in wanted} == wanted:
-            return {"root": str(root), "created": False, "seconds": time.perf_counter() - start,
-                    "params": asdict(params), **marker.get("counts", {}),
-                    "message": f"{root} already holds this synthetic dataset (same parameters); nothing written."}  # fmt: skip
+            return {
+                "root": str(root),
+                "created": False,
+                "seconds": time.perf_counter() - start,
+                "params": asdict(params),
+                **marker.get("counts", {}),
+                "message": f"{root} already holds this synthetic dataset (same parameters); nothing written.",
+            }
         if marker is not None:
             raise UserError(
                 f"{root} already holds a synthetic dataset made with other parameters "
@@ -561,17 +654,20 @@ def write_synthetic_dataset(
             )
         if any(root.iterdir()):
             raise UserError(
-                f"cannot write the synthetic dataset to {root}: the folder exists and is not empty, and it is "
-                "not a synthetic dataset written by asc-bench.",
+                f"cannot write the synthetic dataset to {root}: the folder exists and is not empty, and it "
+                "is not a synthetic dataset written by asc-bench.",
                 fix="Choose a new (or empty) folder; asc-bench never overwrites other files.",
             )
 
     plan = _plan(params)
     root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-", dir=root.parent))
+    _remove_abandoned_partials(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.partial-{os.getpid()}-", dir=root.parent))
     try:
         (tmp / "audio").mkdir()
-        counts = _write_tables(tmp, params, plan)
+        tables = _tables(params, plan)
+        counts = _counts(tables)
+        _write_tables(tmp, tables)
         total = counts["clips"]
         n_workers = max(1, min(workers or os.cpu_count() or 1, 8))
         chunks = [plan[i : i + 4] for i in range(0, len(plan), 4)]
@@ -602,6 +698,24 @@ def write_synthetic_dataset(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     seconds = time.perf_counter() - start
-    return {"root": str(root), "created": True, "seconds": seconds, "params": asdict(params), **counts,
-            "message": f"wrote {counts['clips']:,} clips ({counts['train']:,} train, {counts['test']:,} test) "
-                       f"to {root} in {seconds:.1f} s"}  # fmt: skip
+    return {
+        "root": str(root),
+        "created": True,
+        "seconds": seconds,
+        "params": asdict(params),
+        **counts,
+        "message": f"wrote {counts['clips']:,} clips ({counts['train']:,} train, {counts['test']:,} test) "
+        f"to {root} in {seconds:.1f} s",
+    }
+
+
+def params_for_clips(clips: int) -> dict[str, int]:
+    """Generator parameters for at least ``clips`` clips (at the default layout: 300 clips per city,
+    3,000 per segment of every location), for ``asc-bench data synth --clips N``."""
+    if clips <= 0:
+        raise UserError(f"--clips must be positive, not {clips}.", fix="Use e.g. --clips 3000.")
+    full = synthetic_dataset_size()["clips"]
+    per_city = full // len(CITIES)
+    if clips <= full:
+        return {"cities": max(2, -(-clips // per_city))}
+    return {"segments_per_location": -(-clips // full)}

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from pydantic import BaseModel
+from ray.tune import Callback
 
 from asc_bench.errors import UserError
 from asc_bench.results import RECORD_NAME
@@ -92,15 +93,21 @@ def _trainable(config: dict[str, Any]) -> None:
     )
 
 
-def _progress_callback(on_result: Callable[[str, dict[str, Any]], None]) -> Any:
-    """A Tune callback forwarding each trial's per-epoch result to ``on_result`` (the CLI's display)."""
-    from ray.tune import Callback
+class _ProgressCallback(Callback):
+    """Forwards each trial's per-epoch result to ``on_result`` (the CLI's display).
 
-    class ProgressCallback(Callback):
-        def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ANN001
-            on_result(trial.trial_id, result)
+    Tune pickles its callbacks with the experiment state; the display function stays in the driver.
+    """
 
-    return ProgressCallback()
+    def __init__(self, on_result: Callable[[str, dict[str, Any]], None] | None) -> None:
+        self.on_result = on_result
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"on_result": None}
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ANN001
+        if self.on_result:
+            self.on_result(trial.trial_id, result)
 
 
 def run_experiment(
@@ -132,11 +139,17 @@ def run_experiment(
             name=experiment,
             storage_path=str(root / "tune"),
             verbose=0,
-            callbacks=[_progress_callback(on_result)] if on_result else [],
+            callbacks=[_ProgressCallback(on_result)],
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
         ),
     )
-    results = tuner.fit()
+    tune_logger = logging.getLogger("ray.tune")
+    level = tune_logger.level
+    tune_logger.setLevel(logging.CRITICAL)  # trial errors are reported once, by asc-bench, below
+    try:
+        results = tuner.fit()
+    finally:
+        tune_logger.setLevel(level)
     errors = [r.error for r in results if r.error is not None]
     if errors:
         _raise_trial_errors(errors, experiment_dir)

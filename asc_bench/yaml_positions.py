@@ -14,7 +14,7 @@ PathKey = tuple[str | int, ...]
 
 
 def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, Position]) -> Any:
-    positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -22,6 +22,7 @@ def _construct(node: yaml.Node, path: PathKey, positions: dict[PathKey, Position
             if key in out:
                 line = key_node.start_mark.line + 1
                 raise UserError(f"the key {key!r} appears twice (again at line {line}).", fix="Keep one.")
+            positions[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _construct(value_node, (*path, key), positions)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -34,7 +35,8 @@ def _scalar(node: yaml.Node) -> Any:
 
 
 def load_yaml(path: Path) -> tuple[Any, dict[PathKey, Position]]:
-    """Parse a YAML file with the safe loader; return the data and a map from value paths to positions."""
+    """Parse a YAML file with the safe loader; return the data and a map from value paths to positions
+    (of the key for mapping entries, so errors point at the field's name)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -28,9 +28,7 @@ def results(tmp_path):
         )
     write_record(make_record("cp_mobile", 2, 0.30, minutes=0), tmp_path / "old/a2/record.json")
     write_record(make_record("tf_sepnet", 7, 0.60, spec_hash="5e6f7a8b9c0d"), tmp_path / "b7/record.json")
-    other = make_record(
-        "baseline2024", 1, 0.4240, spec_hash="0a1b2c3d4e5f", fingerprint="ffee0011", split="split5"
-    )
+    other = make_record("baseline2024", 1, 0.4240, spec_hash="0a1b2c3d4e5f", fingerprint="ffee0011", split="split5")
     write_record(other, tmp_path / "c1/record.json")
     return tmp_path
 
@@ -96,8 +94,8 @@ def test_terminal_render(results):
     console = Console(record=True, width=240)
     render_terminal(collect([results]), console)
     text = console.export_text()
-    assert "tf_sepnet" in text and "56.00 ± 1.00" in text and "split5" in text
-    assert "per city" in text and "stockholm" in text
+    assert "tf_sepnet" in text and "56.00±1.00" in text and "split5" in text
+    assert "per device" in text and "per city" in text and "stoc" in text
     empty = Console(record=True)
     render_terminal([], empty)
     assert "No result records" in empty.export_text()

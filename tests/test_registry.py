@@ -59,7 +59,10 @@ def test_broken_plugin_is_reported_and_others_still_load(site: Path) -> None:
 
 def test_plugin_without_valid_config_is_refused(site: Path) -> None:
     _fake_distribution(
-        site, "noconfig", "[asc_bench.model]\nnoconfig = noconfig_mod:Model\n", {"noconfig_mod": "class Model: pass\n"}
+        site,
+        "noconfig",
+        "[asc_bench.model]\nnoconfig = noconfig_mod:Model\n",
+        {"noconfig_mod": "class Model: pass\n"},
     )
     with pytest.raises(registry.PluginLoadError, match='type: Literal\\["noconfig"\\]'):
         registry.load("model", "noconfig")

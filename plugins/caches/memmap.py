@@ -34,6 +34,10 @@ class MemmapConfig(PluginConfig):
     )
     dtype: Literal["float16", "float32"] = Field("float16", description="Storage precision of cached rows.")
 
+    def resolved(self) -> MemmapConfig:
+        """The cache folder fixed in the driver, so every trial and node uses the same one."""
+        return self.model_copy(update={"dir": Path(self.dir or default_cache_dir()).expanduser().absolute()})
+
 
 class MemmapCache(Cache):
     """One memory-mapped array per split and cached prefix, keyed by content, shared by all trials."""

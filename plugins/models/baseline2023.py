@@ -43,9 +43,7 @@ class SameMaxPool2d(nn.Module):
 
 def conv_bn_relu(cin: int, cout: int, kernel: int) -> nn.Sequential:
     """Conv ('same' padding, with bias as in Keras) + BatchNorm + ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm2d(cout), nn.ReLU()
-    )
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm2d(cout), nn.ReLU())
 
 
 class Baseline2023(nn.Module, Model):

@@ -18,9 +18,7 @@ class Baseline2024(CPMobileNet, Model):
         channels_multiplier: float = Field(
             1.8, gt=0, description="Stage i has make_divisible(base_channels * multiplier**i) channels."
         )
-        expansion_rate: float = Field(
-            2.1, gt=0, description="Hidden-channel expansion of each inverted residual."
-        )
+        expansion_rate: float = Field(2.1, gt=0, description="Hidden-channel expansion of each inverted residual.")
         strides: dict[int, tuple[int, int]] = Field(
             default_factory=lambda: {2: (1, 1), 3: (1, 2), 4: (2, 1)},
             description="(frequency, time) stride of the depthwise conv per block, keyed by 1-based block "

@@ -1,8 +1,8 @@
 """Building blocks of the CP-Mobile family (CP-JKU 2023), shared by ``cp_mobile`` and ``baseline2024``.
 
 The family: a two-conv stem, stages of inverted-residual blocks, and a 1x1-conv head with global average
-pooling (REFERENCE.md §4). No convolution has a bias. CP-Mobile ends each block with GRN + ReLU; the DCASE 2024
-baseline ends it with ReLU only.
+pooling (REFERENCE.md §4). No convolution has a bias. CP-Mobile ends each block with GRN + ReLU; the DCASE
+2024 baseline ends it with ReLU only.
 """
 
 from __future__ import annotations
@@ -117,14 +117,14 @@ class CPMobileNet(nn.Module):
         blocks: list[nn.Module] = []
         cin, number = base, 0
         for cout, count in zip(
-            stage_channels(base, s.channels_multiplier, len(s.blocks_per_stage)), s.blocks_per_stage, strict=True
+            stage_channels(base, s.channels_multiplier, len(s.blocks_per_stage)),
+            s.blocks_per_stage,
+            strict=True,
         ):
             for _ in range(count):
                 number += 1
                 stride = tuple(s.strides.get(number, (1, 1)))
-                blocks.append(
-                    InvertedResidual(cin, cout, expansion=s.expansion_rate, stride=stride, grn=s.grn)
-                )
+                blocks.append(InvertedResidual(cin, cout, expansion=s.expansion_rate, stride=stride, grn=s.grn))
                 cin = cout
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Sequential(conv_bn(cin, num_classes, 1, relu=False), nn.AdaptiveAvgPool2d(1))
@@ -148,4 +148,3 @@ def init_weights(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.01)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
-

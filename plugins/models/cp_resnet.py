@@ -1,8 +1,8 @@
 """CP-ResNet (Koutini et al., CP-JKU): a receptive-field-regularised ResNet, used as an unconstrained teacher.
 
-Receptive-field regularisation: each 3x3 conv becomes 1x1 once a 3x3 kernel would push the network's receptive
-field (in input bins) past ``max_receptive_field``; deeper layers then only mix channels. This model is far over
-the DCASE limits by design — give its spec ``limits: {preset: none}``.
+Receptive-field regularisation: each 3x3 conv becomes 1x1 once a 3x3 kernel would push the network's
+receptive field (in input bins) past ``max_receptive_field``; deeper layers then only mix channels. This
+model is far over the DCASE limits by design: give its spec ``limits: {preset: none}``.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ class CPResNet(nn.Module, Model):
             return self
 
     default_input_shape: ClassVar[tuple[int, int, int]] = (1, 256, 64)
+    teacher: ClassVar[bool] = True  # not meant to meet the DCASE limits
 
     def __init__(self, config: Config, *, input_shape: tuple[int, int, int], num_classes: int) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ from asc_bench.api import Model, PluginConfig
 from asc_bench_plugins.models.cp_mobile_blocks import conv_bn, init_weights
 
 LAYOUT = ("N", 1, 1, "N", "M", 1.5, 1.5, "N", "M", 2, 2, "N", 2.5, 2.5, 2.5, "N")
-"""After the stem: numbers are blocks with round(v * width) channels, N is AdaResNorm, M is 2x2 max-pooling."""
+"""After the stem: a number v is a block of round(v * width) channels, N AdaResNorm, M 2x2 max-pooling."""
 
 
 class AdaResNorm(nn.Module):
@@ -24,13 +24,11 @@ class AdaResNorm(nn.Module):
         self.rho = nn.Parameter(torch.full((1, channels, 1, 1), 0.5))
         self.gamma = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.beta = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.eps = eps
+        # A module (not hand-written mean/var) so int8 quantisation keeps the statistics at full precision.
+        self.norm = nn.InstanceNorm2d(channels, eps=eps, affine=False, track_running_stats=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = x.mean(dim=(2, 3), keepdim=True)
-        var = x.var(dim=(2, 3), keepdim=True, unbiased=False)
-        x_hat = (x - mean) / torch.sqrt(var + self.eps)
-        return self.gamma * (self.rho * x + (1 - self.rho) * x_hat) + self.beta
+        return self.gamma * (self.rho * x + (1 - self.rho) * self.norm(x)) + self.beta
 
 
 class ChannelShuffle(nn.Module):
@@ -61,7 +59,7 @@ class SeparableBranch(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.depthwise(x).mean(dim=self.axis, keepdim=True)
-        return self.dropout(self.pointwise(y)) + x
+        return x + self.dropout(self.pointwise(y))  # x first: the int8 add then broadcasts the second operand
 
 
 class TFSepBlock(nn.Module):
@@ -117,9 +115,7 @@ class TFSepNet(nn.Module, Model):
                 layers.append(nn.MaxPool2d(2))
             else:
                 cout = round(float(entry) * w)
-                layers.append(
-                    TFSepBlock(channels, cout, shuffle_groups=config.shuffle_groups, dropout=config.dropout)
-                )
+                layers.append(TFSepBlock(channels, cout, shuffle_groups=config.shuffle_groups, dropout=config.dropout))
                 channels = cout
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(channels, num_classes, 1, bias=True)

@@ -40,9 +40,7 @@ class SupervisedTrainer(Trainer):
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Cross-entropy against the batch's soft targets (mixing transforms mix the targets)."""
-        return torch.nn.functional.cross_entropy(
-            logits, batch.target, label_smoothing=self.config.label_smoothing
-        )
+        return torch.nn.functional.cross_entropy(logits, batch.target, label_smoothing=self.config.label_smoothing)
 
     def train_step(self, batch: Batch) -> float:
         self.model.train()
