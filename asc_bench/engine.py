@@ -58,11 +58,11 @@ class DataSetup:
 def build_data(spec: BaseModel) -> DataSetup:
     """Instantiate the dataset, pipeline and cache of a spec and describe each split's cache request."""
     data = spec.data  # type: ignore[attr-defined]
-    dataset = registry.load("dataset", data.dataset.type)(data.dataset)
+    dataset = registry.build("dataset", data.dataset, where="data.dataset")
     clips = dataset.clips()
     fingerprint = dataset.fingerprint()
     pipeline = Pipeline(data.transforms, sample_rate=data.sample_rate)
-    cache = registry.load("cache", data.cache.type)(data.cache)
+    cache = registry.build("cache", data.cache, where="data.cache")
     indices = {name: split_indices(dataset, name) for name in SPLITS}
     requests = {
         name: cache_request(dataset, fingerprint, name, idx, pipeline, data.eval_batch_size)
@@ -74,8 +74,13 @@ def build_data(spec: BaseModel) -> DataSetup:
 def build_model(spec: BaseModel, input_shape: tuple[int, ...], num_classes: int, seed: int) -> torch.nn.Module:
     """The spec's model, initialised deterministically from ``seed``."""
     torch.manual_seed(seed)
-    model_cls = registry.load("model", spec.model.type)  # type: ignore[attr-defined]
-    return model_cls(spec.model, input_shape=input_shape, num_classes=num_classes)  # type: ignore[attr-defined]
+    return registry.build(
+        "model",
+        spec.model,
+        where="model",
+        input_shape=input_shape,
+        num_classes=num_classes,  # type: ignore[attr-defined]
+    )
 
 
 def check_complexity(spec: BaseModel, *, fused: bool = False, enforce: bool = True) -> ComplexityReport:
@@ -178,9 +183,8 @@ def run_trial(
     complexity = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype)
     check_limits(complexity, spec.limits)
     train = splits["train"]
-    trainer_cls = registry.load("trainer", spec.trainer.type)
     steps = -(-len(train) // spec.trainer.batch_size)
-    trainer = trainer_cls(spec.trainer, model, steps_per_epoch=steps)
+    trainer = registry.build("trainer", spec.trainer, where="trainer", model=model, steps_per_epoch=steps)
     seen = sorted({setup.clips.device_names[d] for d in np.unique(train.devices.numpy())})
 
     history: list[dict[str, Any]] = []
@@ -240,7 +244,9 @@ def run_trial(
 
     t2 = time.perf_counter()
     metrics_f32 = _named(evaluate(model, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
-    deployed = deploy_model(model, spec.limits.param_dtype, _calibration(train, setup, spec.data.eval_batch_size))
+    dtype = spec.limits.param_dtype
+    calibration = _calibration(train, setup, spec.data.eval_batch_size) if dtype == "int8" else None
+    deployed = deploy_model(model, dtype, calibration)
     metrics = _named(evaluate(deployed, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
     eval_s += time.perf_counter() - t2
     board.final(metrics, _hparams(spec), trainer.epochs)

@@ -95,6 +95,19 @@ def load(kind: Kind, name: str, *, where: str | None = None) -> Any:
     return lookup(kind, name, where=where).load()
 
 
+def build(kind: Kind, config: Any, *, where: str, **kwargs: Any) -> Any:
+    """Construct the plugin named by ``config.type`` from its validated config.
+
+    A ``ValueError`` from the plugin's constructor (settings that are valid one by one but not together,
+    e.g. a mel band above the Nyquist frequency) becomes a :class:`UserError` naming the spec field.
+    """
+    cls = load(kind, config.type, where=where)
+    try:
+        return cls(config, **kwargs)
+    except ValueError as exc:
+        raise UserError(f"{where} ({config.type}): {exc}.", fix="Change these settings in the spec.") from None
+
+
 @cache
 def _load(info: PluginInfo) -> Any:
     module_name, _, attr = info.target.partition(":")

@@ -48,3 +48,8 @@ def test_feature_transform_before_the_front_end_is_refused() -> None:
 def test_pipeline_without_front_end_is_refused() -> None:
     with pytest.raises(UserError, match="never turns the waveform into features"):
         Pipeline(configs({"type": "roll"}), sample_rate=32000)
+
+
+def test_inconsistent_transform_settings_name_the_spec_field() -> None:
+    with pytest.raises(UserError, match=r"data\.transforms\[1\] \(mel\): .*fmax"):
+        Pipeline(configs({"type": "roll"}, {"type": "mel", "fmax": 30000}), sample_rate=32000)

@@ -25,7 +25,8 @@ class Pipeline:
         self.sample_rate = sample_rate
         self.configs = list(configs)
         self.transforms: list[Transform] = [
-            registry.load("transform", cfg.type)(cfg, sample_rate=sample_rate) for cfg in self.configs
+            registry.build("transform", cfg, where=f"data.transforms[{i}]", sample_rate=sample_rate)
+            for i, cfg in enumerate(self.configs)
         ]
         self._check_domains()
         cut = 0
