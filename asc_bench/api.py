@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import torch
 
 Domain = Literal["waveform", "features"]
+SplitName = Literal["train", "validation", "test"]
 NOT_SEMANTIC = {"semantic": False}
 """Pass as ``json_schema_extra`` on a config field that does not change results (e.g. a path)."""
 
@@ -66,9 +67,20 @@ class ClipTable:
     class_names: tuple[str, ...]
     device_names: tuple[str, ...]
     city_names: tuple[str, ...]
+    pieces: np.ndarray | None = None  # int64 position of the clip in its recording (0..9 in TAU22), if known
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a dataset check found: ``error`` makes a run refuse the dataset, ``warning`` is shown."""
+
+    severity: Literal["error", "warning"]
+    message: str
+    where: str | None = None
+    fix: str | None = None
 
 
 class Dataset(ABC):
@@ -85,9 +97,28 @@ class Dataset(ABC):
         ...
 
     @abstractmethod
-    def split(self, name: Literal["train", "test"]) -> np.ndarray:
-        """Row indices into :meth:`clips` for a split."""
+    def split(self, name: SplitName) -> np.ndarray:
+        """Row indices into :meth:`clips` for a split (one of :meth:`splits`)."""
         ...
+
+    def splits(self) -> tuple[SplitName, ...]:
+        """The splits this configuration has: ``train`` and ``test``, plus ``validation`` when the dataset
+        holds part of the training data out for tuning. The engine prepares and evaluates each of them."""
+        return ("train", "test")
+
+    def read_joined(self, indices: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Decode consecutive clips of one recording as one signal (their samples end to end).
+
+        Shifted crops use it to take windows that straddle two clips. Override it to resample the joined
+        audio in one piece (no seams); the default joins clips read one by one.
+        """
+        return np.concatenate([self.read(int(i), sample_rate) for i in indices])
+
+    def check(self, rows: np.ndarray) -> list[Finding]:
+        """Every problem found in the dataset, without stopping at the first: the audio files of ``rows``
+        (missing, unreadable, wrong format) and anything else the dataset can see (``asc-bench data check``
+        shows them; a run refuses a dataset with errors). Default: no checks."""
+        return []
 
     def read_many(self, indices: np.ndarray, sample_rate: int) -> np.ndarray:
         """Decode several clips as a ``(len(indices), samples)`` float32 array (override to batch)."""
@@ -107,6 +138,12 @@ class Dataset(ABC):
         """Where the data comes from, for messages (e.g. the root folder)."""
         return type(self).__name__
 
+    def identity(self) -> str | None:
+        """A machine-independent name of this exact content, if the dataset can vouch for one (e.g. a
+        generator's version and parameters). Leaderboards then rank records made on different machines
+        together, which the fingerprint (it includes file times) does not allow. Default: ``None``."""
+        return None
+
 
 # ---------------------------------------------------------------------------------------------- batches
 
@@ -118,6 +155,9 @@ class Batch:
     ``x`` is ``(B, samples)`` in the waveform domain and ``(B, 1, n_mels, frames)`` in the features
     domain. ``target`` holds soft targets ``(B, num_classes)`` (one-hot until a mixing transform mixes
     them); ``label``, ``device``, ``city`` and ``clip`` (row in the clip table) are ``(B,)`` int64.
+    ``mixes`` records every target mix in order as ``(partner, weight)`` pairs of ``(B,)`` tensors (the
+    mixed target is ``weight·own + (1 − weight)·target[partner]``), so a trainer can mix other per-clip
+    targets, e.g. a teacher's probabilities, the same way with :meth:`remix`.
     """
 
     x: torch.Tensor
@@ -126,19 +166,29 @@ class Batch:
     device: torch.Tensor
     city: torch.Tensor
     clip: torch.Tensor
+    mixes: tuple[tuple[torch.Tensor, torch.Tensor], ...] = ()
 
     def with_x(self, x: torch.Tensor) -> Batch:
         """The same batch with new inputs."""
         return replace(self, x=x)
 
+    def remix(self, values: torch.Tensor) -> torch.Tensor:
+        """Per-clip ``values`` ``(B, ...)`` mixed exactly as the batch's targets were mixed."""
+        for partner, weight in self.mixes:
+            w = weight.to(values).reshape(-1, *([1] * (values.dim() - 1)))
+            values = w * values + (1 - w) * values[partner]
+        return values
+
 
 @dataclass
 class TransformContext:
-    """What a transform may use besides the batch: the seeded generator and the phase."""
+    """What a transform may use besides the batch: the seeded generator, the phase, and the dataset's device
+    names (``Batch.device`` indexes them; empty when unknown, e.g. for files outside a dataset)."""
 
     rng: torch.Generator
     training: bool
     sample_rate: int
+    device_names: tuple[str, ...] = ()
 
 
 class Transform(ABC):
@@ -153,6 +203,18 @@ class Transform(ABC):
     gives: ClassVar[Domain] = "waveform"
     deterministic: ClassVar[bool] = True
     train_only: ClassVar[bool] = False
+
+    def crop_offsets(self) -> tuple[float, ...] | None:
+        """Offsets in seconds, each in [0, 1), of the time-shifted versions of each training clip this step
+        makes; ``None`` (the default) for an ordinary transform.
+
+        A transform that returns offsets must come first in ``data.transforms``. For every training clip the
+        framework then takes the 1-s windows starting at those offsets in the clip's recording (the clip and
+        its neighbour joined, at the working sample rate), runs the cached prefix of the pipeline on each
+        and caches them all; each epoch one window per clip is drawn from ``ctx.rng``. Evaluation uses the
+        window at offset 0. The transform's ``__call__`` then sees the chosen window and may return it as is.
+        """
+        return None
 
     def __init__(self, config: PluginConfig, *, sample_rate: int) -> None:
         self.config = config
@@ -181,7 +243,10 @@ class CacheRequest:
 
     ``key`` is a content hash of everything that determines the rows; ``label`` names the split for
     progress output. ``fill`` returns a float32 numpy array ``(len(positions), *shape)``; ask it for
-    at most ``chunk`` rows at a time. ``progress(n)`` is called with the number of rows just built.
+    at most ``chunk`` rows at a time; it may be called from several threads at once (decoding and the
+    transforms release the GIL). ``progress(n)`` is called with the number of rows just built.
+    ``domain`` says whether rows are waveforms or features (a cache may store them differently) and
+    ``key_parts`` what the key was made of, for people (a cache may store it beside the rows).
     """
 
     key: str
@@ -190,6 +255,8 @@ class CacheRequest:
     shape: tuple[int, ...]
     fill: Callable[[np.ndarray], np.ndarray]
     chunk: int = 256
+    domain: Domain = "features"
+    key_parts: dict[str, Any] = field(default_factory=dict)
 
 
 class Cache(ABC):
@@ -222,20 +289,40 @@ class Model:
     """
 
     Config: ClassVar[type[PluginConfig]]
+    default_input_shape: ClassVar[tuple[int, int, int]] = (1, 256, 65)
+    """The input its default configuration was published for (docs and conformance tests use it)."""
+    teacher: ClassVar[bool] = False
+    """True for unconstrained models (e.g. distillation teachers) not meant to meet the DCASE limits."""
 
 
 # ---------------------------------------------------------------------------------------------- trainers
 
 
 class Trainer(ABC):
-    """A trainer plugin owns the loss, the optimiser and the schedule; the engine owns the epoch loop."""
+    """A trainer plugin owns the loss, the optimiser and the schedule; the engine owns the epoch loop.
+
+    The engine constructs it as ``Trainer(config, model, steps_per_epoch=..., clips=..., train_rows=...)``:
+    ``clips`` is the dataset's :class:`ClipTable` (``Batch.clip`` indexes its rows, so ``clips.ids[row]``
+    is a clip's id) and ``train_rows`` the rows of the training split (e.g. to check up front that a
+    teacher covers every training clip). Both are ``None`` when a trainer is built outside a dataset.
+    """
 
     Config: ClassVar[type[PluginConfig]]
 
-    def __init__(self, config: PluginConfig, model: torch.nn.Module, *, steps_per_epoch: int) -> None:
+    def __init__(
+        self,
+        config: PluginConfig,
+        model: torch.nn.Module,
+        *,
+        steps_per_epoch: int,
+        clips: ClipTable | None = None,
+        train_rows: np.ndarray | None = None,
+    ) -> None:
         self.config = config
         self.model = model
         self.steps_per_epoch = steps_per_epoch
+        self.clips = clips
+        self.train_rows = train_rows
 
     @property
     def epochs(self) -> int:
@@ -254,6 +341,15 @@ class Trainer(ABC):
     def current_lr(self) -> float:
         """The learning rate in use (for logging)."""
         ...
+
+    def end_of_epoch(self, row: dict[str, Any]) -> bool:
+        """Called after each epoch's evaluation with its history row (``epoch``, ``train_loss``, ``test_*`` and,
+        when the data has a validation split, ``val_*`` scores); return True to stop training early.
+
+        A trainer may change the model here (e.g. restore its best weights). Whatever it keeps must be in
+        :meth:`state_dict`, which the engine saves after this call. Default: never stop.
+        """
+        return False
 
     @abstractmethod
     def state_dict(self) -> dict[str, Any]: ...

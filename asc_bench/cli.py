@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from asc_bench.cli_plugins import plugin_app, plugins
 from asc_bench.errors import UserError
 
 app = typer.Typer(
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Datasets: write a synthetic one in the real TAU22 layout.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+export_app = typer.Typer(help="Export a run in other formats: the DCASE submission files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -47,12 +50,19 @@ def validate(spec: SpecArg, set_: SetOpt = None) -> None:
 
 
 @app.command()
-def schema(out: Annotated[Path | None, typer.Option(help="Write the JSON Schema here.")] = None) -> None:
-    """Print the JSON Schema of a spec, including every installed plugin's options."""
-    from asc_bench.results import atomic_write_text
+def schema(
+    out: Annotated[Path | None, typer.Option(help="Write the JSON Schema here.")] = None,
+    of: Annotated[str, typer.Option(help="spec, record (a result record) or reported (a reported entry).")] = "spec",
+) -> None:
+    """Print the JSON Schema of a spec (with every installed plugin's options), a result record or a reported entry."""
+    from asc_bench.reported import reported_schema
+    from asc_bench.results import atomic_write_text, record_schema
     from asc_bench.spec import full_schema
 
-    text = json.dumps(full_schema(), indent=2)
+    makers = {"spec": full_schema, "record": record_schema, "reported": reported_schema}
+    if of not in makers:
+        raise UserError(f"--of {of!r} is not a schema asc-bench has.", fix="Use --of spec, record or reported.")
+    text = json.dumps(makers[of](), indent=2)
     if out:
         atomic_write_text(out, text + "\n")
         console.print(f"wrote {out}")
@@ -60,24 +70,8 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write the JSON Schema 
         sys.stdout.write(text + "\n")
 
 
-@app.command()
-def plugins() -> None:
-    """List installed plugins of every kind with their distribution and description."""
-    from rich.table import Table
-
-    from asc_bench import registry
-
-    table = Table(title="asc-bench plugins")
-    for column in ("kind", "name", "distribution", "version", "description"):
-        table.add_column(column)
-    for kind in registry.KINDS:
-        for name, info in sorted(registry.available(kind).items()):
-            try:
-                text = registry.description(info.load())
-            except registry.PluginLoadError as exc:
-                text = f"[red]broken:[/red] {exc}"
-            table.add_row(kind, name, info.distribution, info.version, text)
-    console.print(table)
+app.command()(plugins)
+app.add_typer(plugin_app, name="plugin")
 
 
 @app.command()
@@ -103,6 +97,17 @@ def complexity(
 
 
 @app.command()
+def docs(
+    folder: Annotated[Path, typer.Option(help="Where to write the generated pages.")] = Path("docs"),
+) -> None:
+    """Regenerate docs/models.md (model counts) and docs/plugin-options.md from the installed plugins."""
+    from asc_bench.docgen import write_docs
+
+    for path in write_docs(folder):
+        console.print(f"wrote {path}")
+
+
+@app.command()
 def run(
     spec: SpecArg,
     set_: SetOpt = None,
@@ -118,15 +123,114 @@ def run(
 
 @app.command("leaderboard")
 def leaderboard_cmd(
-    runs: Annotated[Path, typer.Argument(help="Folder searched for result records.")] = Path("runs"),
-    markdown: Annotated[Path | None, typer.Option(help="Also write the Markdown leaderboard here.")] = Path(
-        "leaderboard/README.md"
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Result records: folders or record.json files (default: runs/).", show_default=False),
+    ] = None,
+    entries: Annotated[Path, typer.Option(help="The committed entries, shown beside your runs.")] = Path(
+        "leaderboard/entries"
     ),
+    no_entries: Annotated[bool, typer.Option("--no-entries", help="Leave the committed entries out.")] = False,
+    reported: Annotated[bool, typer.Option(help="Show the published (reported) reference figures.")] = True,
+    format_: Annotated[
+        list[str] | None, typer.Option("--format", help="Write md, csv, json or html (repeatable).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="The file (one --format) or folder to write; default leaderboard.<ext> here.")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write Markdown to this file (--format md --out).")] = None,
+    add: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Commit the records of SOURCES as entry NAME and re-render the leaderboard."),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="With --add: overwrite an entry of that name.")] = False,
+    publish: Annotated[
+        bool, typer.Option(help="Re-render README.md and index.html beside the entries folder from the entries.")
+    ] = False,
 ) -> None:
-    """Rank result records (mean ± std over seeds) and print the leaderboard tables."""
-    from asc_bench.runner import show_leaderboard
+    """Rank result records (mean ± std over seeds) beside the committed and reported entries; write files."""
+    from asc_bench.leaderboard_store import run_leaderboard
 
-    show_leaderboard(runs, console=console, markdown=markdown)
+    if markdown and format_:
+        raise UserError("--markdown is short for --format md --out FILE; give one or the other.")
+    run_leaderboard(
+        sources or [],
+        entries_dir=None if no_entries else entries,
+        reported=reported,
+        formats=["md"] if markdown else format_ or [],
+        out=markdown or out,
+        add=add,
+        replace=replace,
+        publish_only=publish,
+        console=console,
+    )
+
+
+@app.command()
+def reproduce(
+    record: Annotated[Path, typer.Argument(help="The record.json to re-run.", show_default=False)],
+    set_: SetOpt = None,
+    tolerance: Annotated[
+        float, typer.Option(help="Largest accepted |difference| of accuracies and log losses (0: exact).")
+    ] = 0.0,
+    out: Annotated[Path | None, typer.Option(help="Keep the new run here (default: a temporary folder).")] = None,
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS or local).")] = None,
+) -> None:
+    """Re-run a record's spec and seed and compare every figure with it; exit status 1 when one differs."""
+    from asc_bench.reproduce import render_checks
+    from asc_bench.reproduce import reproduce as run_reproduction
+
+    _, _, checks = run_reproduction(
+        record, overrides=set_, tolerance=tolerance, out_dir=out, console=console, address=address
+    )
+    if not render_checks(checks, tolerance, console):
+        raise typer.Exit(1)
+
+
+@app.command()
+def predict(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(help="Finished runs: record.json files, trial folders or folders above.", show_default=False),
+    ],
+    out: Annotated[Path, typer.Option(help="The logits file to write (docs/recipes.md describes the format).")],
+    split: Annotated[str, typer.Option(help="Clips to predict: train, test or all (every clip in meta.csv).")] = "test",
+    folder: Annotated[
+        Path | None, typer.Option(help="Predict every WAV under this folder instead (keyed by file name).")
+    ] = None,
+    precision: Annotated[
+        str, typer.Option(help="deployed (each run's limits.param_dtype, as its record) or float32.")
+    ] = "deployed",
+) -> None:
+    """Predict logits with one or several finished runs (averaged as an ensemble) and write a logits file."""
+    from rich.progress import Progress
+
+    from asc_bench.logits import save_logits
+    from asc_bench.predict import find_run_records, predict_folder, predict_split, split_accuracy
+
+    if split not in ("train", "test", "all"):
+        raise UserError(f"--split {split!r} is not a split asc-bench predicts.", fix="Use --split train, test or all.")
+    if precision not in ("deployed", "float32"):
+        raise UserError(f"--precision {precision!r} is unknown.", fix="Use --precision deployed or float32.")
+    records = find_run_records(runs)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"predicting with {len(records)} run(s)", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if folder is not None:
+            logits = predict_folder(records, folder, precision=precision, progress=advance)  # type: ignore[arg-type]
+        else:
+            logits = predict_split(records, split, precision=precision, progress=advance)  # type: ignore[arg-type]
+    save_logits(out, logits)
+    what = f"the WAV files under {folder}" if folder is not None else f"the {split} split"
+    console.print(
+        f"wrote {out}: logits of {len(logits.clip_ids):,} clips ({what}) x {len(logits.class_names)} classes, "
+        f"averaged over {len(records)} run(s)"
+    )
+    if folder is None:
+        console.print(f"accuracy of these logits on {what}: {split_accuracy(logits, records[0]):.1%}")
 
 
 FULL_SIZE = {
@@ -165,6 +269,40 @@ def data_synth(
             **params,
         )
     console.print(info["message"])
+
+
+@export_app.command("dcase")
+def export_dcase_cmd(
+    run: Annotated[Path, typer.Argument(help="A trial folder (record.json, model.pt) or experiment folder.")],
+    label: Annotated[str, typer.Option(help="The submission label <LASTNAME>_<INSTITUTE>_task1_<1-4>.")],
+    eval_folder: Annotated[
+        Path | None, typer.Option(help="The evaluation set's audio folder: predict every WAV under it.")
+    ] = None,
+    logits: Annotated[
+        Path | None, typer.Option(help="Or the logits already predicted on it (asc-bench predict RUN --folder DIR).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder to write the two files into.")] = Path("."),
+    seed: Annotated[int | None, typer.Option(help="Which seed, when RUN holds several.")] = None,
+    split: Annotated[int | None, typer.Option(help="The training split in % (default: from the record).")] = None,
+    name: Annotated[str | None, typer.Option(help="The system name in meta.yaml (default: the spec name).")] = None,
+) -> None:
+    """Write <label>.output.split_<X>.csv (labels and probabilities per evaluation file) and <label>.meta.yaml."""
+    from asc_bench.export_dcase import check_label, export_dcase, find_run_record
+    from asc_bench.logits import load_logits
+    from asc_bench.predict import predict_folder
+
+    check_label(label)
+    if (eval_folder is None) == (logits is None):
+        raise UserError("give the evaluation audio as --eval-folder DIR, or its predicted logits as --logits FILE.")
+    record = find_run_record(run, seed)
+    if eval_folder is not None:
+        with console.status(f"predicting the WAV files under {eval_folder}"):
+            predicted = predict_folder([record], eval_folder)
+    else:
+        predicted = load_logits(logits, where="--logits")  # type: ignore[arg-type]
+    paths = export_dcase(record, predicted, label=label, out_dir=out, split=split, name=name)
+    for path in paths:
+        console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from asc_bench.api import Cache, CacheRequest, ClipTable, Dataset, TransformCont
 from asc_bench.complexity import ComplexityReport, check_limits, count_complexity
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import (
-    SPLITS,
     PreparedSplit,
     cache_request,
     iterate_batches,
@@ -31,6 +30,7 @@ from asc_bench.spec import semantic_dict, spec_hash, validate_spec
 from asc_bench.tensorboard_log import TrialBoard
 
 CALIBRATION_BATCHES = 4
+MODEL_NAME = "model.pt"  # the trained float32 state_dict, beside record.json (asc-bench predict loads it)
 NUM_CLASSES = 10  # the ten TAU scene classes; datasets with other vocabularies set it through their clips
 
 
@@ -63,7 +63,7 @@ def build_data(spec: BaseModel) -> DataSetup:
     fingerprint = dataset.fingerprint()
     pipeline = Pipeline(data.transforms, sample_rate=data.sample_rate)
     cache = registry.build("cache", data.cache, where="data.cache")
-    indices = {name: split_indices(dataset, name) for name in SPLITS}
+    indices = {name: split_indices(dataset, name) for name in dataset.splits()}
     requests = {
         name: cache_request(dataset, fingerprint, name, idx, pipeline, data.eval_batch_size)
         for name, idx in indices.items()
@@ -97,6 +97,27 @@ def check_complexity(spec: BaseModel, *, fused: bool = False, enforce: bool = Tr
     if enforce:
         check_limits(report, spec.limits)  # type: ignore[attr-defined]
     return report
+
+
+def _to_channels_last(module: torch.nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    x = args[0]
+    return (x.contiguous(memory_format=torch.channels_last), *args[1:]) if x.dim() == 4 else args
+
+
+def apply_runtime(model: torch.nn.Module, runtime: Any) -> torch.nn.Module:
+    """Set the model's memory format (in place) and return what the trainer should call: the model, or
+    its ``torch.compile`` wrapper (which shares its parameters, so checkpoints stay plain state dicts)."""
+    if runtime.channels_last:
+        model.to(memory_format=torch.channels_last)
+        model.register_forward_pre_hook(_to_channels_last)
+    return torch.compile(model) if runtime.compile else model
+
+
+def _save_weights(model: torch.nn.Module, path: Path) -> None:
+    """The trained weights as a float32 state_dict, written atomically."""
+    tmp = path.with_name(f".{path.name}.partial")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    tmp.replace(path)
 
 
 def _seed_for(seed: int, epoch: int) -> int:
@@ -175,7 +196,8 @@ def run_trial(
     trial_dir.mkdir(parents=True, exist_ok=True)
     setup = build_data(spec)
     splits = {
-        name: prepare_split(setup.clips, setup.requests[name], setup.indices[name], setup.cache) for name in SPLITS
+        name: prepare_split(setup.clips, setup.requests[name], setup.indices[name], setup.cache)
+        for name in setup.indices
     }
     input_shape = setup.pipeline.input_shape()
     num_classes = len(setup.clips.class_names)
@@ -184,7 +206,15 @@ def run_trial(
     check_limits(complexity, spec.limits)
     train = splits["train"]
     steps = -(-len(train) // spec.trainer.batch_size)
-    trainer = registry.build("trainer", spec.trainer, where="trainer", model=model, steps_per_epoch=steps)
+    trainer = registry.build(
+        "trainer",
+        spec.trainer,
+        where="trainer",
+        model=apply_runtime(model, spec.runtime),
+        steps_per_epoch=steps,
+        clips=setup.clips,
+        train_rows=train.indices,
+    )
     seen = sorted({setup.clips.device_names[d] for d in np.unique(train.devices.numpy())})
 
     history: list[dict[str, Any]] = []
@@ -194,7 +224,7 @@ def run_trial(
         model.load_state_dict(state["model"])
         trainer.load_state_dict(state["trainer"])
         history = state["history"]
-        first_epoch = state["epoch"] + 1
+        first_epoch = trainer.epochs if state.get("stopped") else state["epoch"] + 1
 
     board = TrialBoard(trial_dir)
     train_s = 0.0
@@ -205,6 +235,7 @@ def run_trial(
             torch.Generator().manual_seed(_seed_for(seed, epoch)),
             training=True,
             sample_rate=spec.data.sample_rate,
+            device_names=setup.clips.device_names,
         )
         t0 = time.perf_counter()
         losses = [
@@ -220,6 +251,9 @@ def run_trial(
         ]
         t1 = time.perf_counter()
         raw = evaluate(model, splits["test"], setup, spec.data.eval_batch_size)
+        val = None
+        if "validation" in splits:
+            val = evaluate(model, splits["validation"], setup, spec.data.eval_batch_size)
         eval_s += time.perf_counter() - t1
         train_s += t1 - t0
         row = {
@@ -230,17 +264,25 @@ def run_trial(
             "test_log_loss": raw["log_loss"],
             "train_s": t1 - t0,
         }
+        if val is not None:
+            row.update(val_macro_acc=val["macro_acc"], val_log_loss=val["log_loss"])
         history.append(row)
         board.epoch(row)
+        stopped = trainer.end_of_epoch(row)  # early stopping may also restore the best weights
         state = {
             "model": model.state_dict(),
             "trainer": trainer.state_dict(),
             "history": history,
             "epoch": epoch,
+            "stopped": stopped,
         }
         reporter.report(dict(row, epochs=trainer.epochs), state)
         if on_progress:
             on_progress(f"epoch {epoch + 1}/{trainer.epochs}")
+        if stopped:
+            break
+
+    _save_weights(model, trial_dir / MODEL_NAME)
 
     t2 = time.perf_counter()
     metrics_f32 = _named(evaluate(model, splits["test"], setup, spec.data.eval_batch_size), setup, seen)
@@ -252,6 +294,7 @@ def run_trial(
     board.final(metrics, _hparams(spec), trainer.epochs)
     board.close()
     epochs_run = max(trainer.epochs - first_epoch, 1)
+    fused = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype, fused=True)
     record = ResultRecord(
         name=spec.name,
         spec=spec.model_dump(mode="json"),
@@ -263,9 +306,17 @@ def run_trial(
             "fingerprint": setup.fingerprint,
             "split": getattr(spec.data.dataset, "split", ""),
             "describe": setup.dataset.describe(),
+            "identity": setup.dataset.identity(),
         },
-        environment=dict(capture_environment(), threads=torch.get_num_threads()),
-        complexity=dict(complexity.to_dict(), limits=spec.limits.model_dump(mode="json")),
+        environment=dict(
+            capture_environment(device=str(next(model.parameters()).device)), threads=torch.get_num_threads()
+        ),
+        complexity=dict(
+            complexity.to_dict(),
+            limits=spec.limits.model_dump(mode="json"),
+            macs_fused=fused.macs,
+            params_fused=fused.params,
+        ),
         metrics=metrics,
         metrics_float32=metrics_f32,
         history=history,

@@ -1,11 +1,12 @@
-"""Leaderboard rendering: a rich terminal view and Markdown (leaderboard/README.md).
+"""Leaderboard rendering: a rich terminal view and Markdown (``leaderboard/README.md``).
 
-Every dataset gets its own tables: entries measured on different data are never ranked together.
-Accuracies are percentages with two decimals; std is the sample std over seeds.
+Every kind and dataset gets its own tables (see :func:`asc_bench.leaderboard.tables`). Accuracies are
+percentages with two decimals; ± is the sample std over seeds (or the published spread for reported figures).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,29 +18,73 @@ from asc_bench.leaderboard import Entry, Stat, tables
 from asc_bench.results import atomic_write_text
 
 MISSING = "–"
+UNSEEN_MARK = "†"
 _TERMINAL_HEADERS = ("#", "name", "n", "macro acc %", "log loss", "MMAC", "kB", "dtype", "seen", "unseen")
 _DTYPE_SHORT = {"float32": "f32", "float16": "f16", "int8": "int8"}
+INTRO = (
+    "Ranked by macro-averaged class-wise accuracy (the DCASE ranking metric). Scores are mean ± sample std over "
+    "seeds, in %, at the deployed parameter precision; MACs and parameter bytes are for one 1-s clip. "
+    "*Measured* entries are result records made by asc-bench (each links to its records, which "
+    "`asc-bench reproduce` re-runs); *reported* entries are published figures with their source. Entries on "
+    "different data, and measured and reported entries, are never ranked in one table."
+)
 
 
 def pct(stat: Stat | None, *, std: bool = True) -> str:
     """``56.99 ± 0.41`` (percent), or the mean alone; ``–`` when missing."""
     if stat is None:
         return MISSING
-    return f"{100 * stat.mean:.2f} ± {100 * stat.std:.2f}" if std else f"{100 * stat.mean:.2f}"
+    if std and stat.std is not None:
+        return f"{100 * stat.mean:.2f} ± {100 * stat.std:.2f}"
+    return f"{100 * stat.mean:.2f}"
 
 
 def loss(stat: Stat | None) -> str:
     """``1.575 ± 0.012``; ``–`` when missing."""
-    return MISSING if stat is None else f"{stat.mean:.3f} ± {stat.std:.3f}"
+    if stat is None:
+        return MISSING
+    return f"{stat.mean:.3f}" if stat.std is None else f"{stat.mean:.3f} ± {stat.std:.3f}"
 
 
-def _group_names(entries: Sequence[Entry], attr: str) -> list[str]:
-    """Devices or cities that have a score in at least one entry (absent ones are not shown)."""
+def runs_text(entry: Entry) -> str:
+    """The seeds of a measured entry (``1, 2, 3``); the number of published runs of a reported one."""
+    if entry.kind == "measured":
+        return ", ".join(map(str, entry.seeds))
+    return MISSING if entry.runs is None else f"{entry.runs} runs"
+
+
+def group_names(entries: Sequence[Entry], attr: str) -> list[str]:
+    """Classes, devices or cities with a score in at least one entry (absent ones are not shown)."""
     return list(dict.fromkeys(n for e in entries for n, stat in getattr(e, attr).items() if stat is not None))
 
 
-def _size_cells(e: Entry) -> list[str]:
+def unseen(entries: Sequence[Entry], device: str) -> bool:
+    """True when no measured entry of the table trained on ``device`` (its column is marked †)."""
+    measured = [e for e in entries if e.kind == "measured" and e.seen_devices]
+    return bool(measured) and all(device not in e.seen_devices for e in measured)
+
+
+def size_cells(e: Entry) -> list[str]:
+    """MMAC, parameters, parameter kB and dtype."""
     return [f"{e.macs / 1e6:.2f}", f"{e.params:,}", f"{e.param_bytes / 1000:.2f}", e.param_dtype]
+
+
+def link(target: Path | str, base: Path | None) -> str:
+    """``target`` relative to ``base`` (the folder of the file being written), POSIX style; URLs unchanged."""
+    if isinstance(target, str):
+        return target
+    if base is None:
+        return Path(target).resolve().as_posix()
+    return Path(os.path.relpath(Path(target).resolve(), Path(base).resolve())).as_posix()
+
+
+def entry_link(e: Entry, base: Path | None) -> str:
+    """Where a row's name links to: the published source, or its first record's folder."""
+    if e.kind == "reported":
+        return e.url
+    if len(e.records) == 1:
+        return link(Path(e.records[0]), base)
+    return link(Path(os.path.commonpath([Path(p).resolve().parent for p in e.records])), base)
 
 
 def _table(title: str) -> Table:
@@ -57,12 +102,14 @@ def _table(title: str) -> Table:
 def _short(stat: Stat | None, *, std: bool = False) -> str:
     if stat is None:
         return MISSING
-    return f"{100 * stat.mean:.2f}±{100 * stat.std:.2f}" if std else f"{100 * stat.mean:.1f}"
+    if not std:
+        return f"{100 * stat.mean:.1f}"
+    return f"{100 * stat.mean:.2f}" + ("" if stat.std is None else f"±{100 * stat.std:.2f}")
 
 
 def render_terminal(entries: Sequence[Entry], console: Console) -> None:
-    """Print, per dataset, the overall ranking, then accuracy per device and per city (means over seeds),
-    compact enough for an 80-column terminal; the Markdown rendering has every figure in full."""
+    """Print, per table, the overall ranking, then (for measured entries) accuracy per device and per city
+    (means over seeds), compact enough for an 80-column terminal; the Markdown rendering has every figure."""
     if not entries:
         console.print("No result records found.")
         return
@@ -76,8 +123,8 @@ def render_terminal(entries: Sequence[Entry], console: Console) -> None:
         for rank, e in enumerate(group, 1):
             overall.add_row(
                 str(rank),
-                e.name,
-                str(len(e.seeds)),
+                e.name if e.kind == "reported" or len({x.source for x in group}) == 1 else f"{e.name} ({e.source})",
+                MISSING if e.runs is None else str(e.runs),
                 _short(e.macro_acc, std=True),
                 MISSING if e.log_loss is None else f"{e.log_loss.mean:.3f}",
                 f"{e.macs / 1e6:.2f}",
@@ -87,14 +134,17 @@ def render_terminal(entries: Sequence[Entry], console: Console) -> None:
                 _short(e.unseen_acc),
             )
         console.print(overall)
+        if group[0].kind == "reported":
+            continue
         console.print(_group_table("accuracy % per device", group, "per_device"))
-        console.print(_group_table("accuracy % per city (first four letters)", group, "per_city"))
+        if group_names(group, "per_city"):
+            console.print(_group_table("accuracy % per city (first four letters)", group, "per_city"))
 
 
 def _group_table(title: str, group: Sequence[Entry], attr: str) -> Table:
     table = _table(title)
     table.add_column("#", justify="right")
-    names = _group_names(group, attr)
+    names = group_names(group, attr)
     for name in names:
         table.add_column(name[:4], justify="right")
     for rank, e in enumerate(group, 1):
@@ -103,50 +153,64 @@ def _group_table(title: str, group: Sequence[Entry], attr: str) -> Table:
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    align = ["---" if h in ("system", "dtype") else "---:" for h in headers]
+    align = ["---" if h in ("system", "dtype", "source", "seeds") else "---:" for h in headers]
     lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return [*lines, ""]
 
 
-def render_markdown(entries: Sequence[Entry]) -> str:
-    """Markdown with, per dataset, an overall, a per-device and a per-city table."""
-    lines = [
-        "# Leaderboard",
-        "",
-        "Ranked by macro-averaged class-wise accuracy. Scores are mean ± sample std over seeds, in %;",
-        "MACs and parameter bytes are for one 1-s clip at the deployed precision.",
-        "",
-    ]
-    if not entries:
-        return "\n".join([*lines, "No result records yet.", ""])
-    for title, group in tables(entries):
-        devices = _group_names(group, "per_device")
-        cities = _group_names(group, "per_city")
-        head = [(str(rank), e.name) for rank, e in enumerate(group, 1)]
-        overall_headers = ["#", "system", "seeds", "macro acc", "micro acc", "log loss", "seen", "unseen"]
-        overall_rows = [
-            [
-                *h,
-                ", ".join(map(str, e.seeds)),
-                pct(e.macro_acc),
-                pct(e.micro_acc),
-                loss(e.log_loss),
-                pct(e.seen_acc),
-                pct(e.unseen_acc),
-                *_size_cells(e),
-            ]
-            for h, e in zip(head, group, strict=True)
+def _md_name(e: Entry, base: Path | None) -> str:
+    return f"[{e.name}]({entry_link(e, base)})"
+
+
+def markdown_tables(title: str, group: Sequence[Entry], base: Path | None) -> list[str]:
+    """The Markdown of one table: overall, per class, per device and per city."""
+    head = [(str(rank), _md_name(e, base)) for rank, e in enumerate(group, 1)]
+    sources = len({e.source for e in group}) > 1 and group[0].kind == "measured"
+    measured = group[0].kind == "measured"
+    headers = ["#", "system", *(["source"] if sources else []), "seeds" if measured else "runs", "macro acc"]
+    headers += [*(["float32"] if measured else []), "micro acc", "log loss", "seen", "unseen"]
+    rows = [
+        [
+            *h,
+            *([e.source] if sources else []),
+            runs_text(e),
+            pct(e.macro_acc),
+            *([pct(e.macro_acc_float32)] if measured else []),
+            pct(e.micro_acc),
+            loss(e.log_loss),
+            pct(e.seen_acc),
+            pct(e.unseen_acc),
+            *size_cells(e),
         ]
-        device_rows = [[*h, *(pct(e.per_device.get(d)) for d in devices)] for h, e in zip(head, group, strict=True)]
-        city_rows = [[*h, *(pct(e.per_city.get(c)) for c in cities)] for h, e in zip(head, group, strict=True)]
-        lines += [f"## {title}", "", "### Overall", ""]
-        lines += _md_table([*overall_headers, "MMAC", "params", "param kB", "dtype"], overall_rows)
-        lines += ["### Per device (accuracy %)", ""] + _md_table(["#", "system", *devices], device_rows)
-        lines += ["### Per city (accuracy %)", ""] + _md_table(["#", "system", *cities], city_rows)
+        for h, e in zip(head, group, strict=True)
+    ]
+    lines = [f"## {title}", "", "### Overall", ""]
+    lines += _md_table([*headers, "MMAC", "params", "param kB", "dtype"], rows)
+    for label, attr in (("class", "per_class"), ("device", "per_device"), ("city", "per_city")):
+        names = group_names(group, attr)
+        if not names:
+            continue
+        cols = [f"{n} {UNSEEN_MARK}" if attr == "per_device" and unseen(group, n) else n for n in names]
+        rows = [[*h, *(pct(getattr(e, attr).get(n)) for n in names)] for h, e in zip(head, group, strict=True)]
+        lines += [f"### Per {label} (accuracy %)", ""] + _md_table(["#", "system", *cols], rows)
+    if any(unseen(group, n) for n in group_names(group, "per_device")):
+        lines += [f"{UNSEEN_MARK} device not in the training split (unseen).", ""]
+    notes = [f"- **{e.name}**: {e.citation}. {e.note}".rstrip() for e in group if e.kind == "reported"]
+    return [*lines, *(["Sources:", "", *notes, ""] if notes else [])]
+
+
+def render_markdown(entries: Sequence[Entry], base: Path | None = None) -> str:
+    """Markdown with, per table, overall, per-class, per-device and per-city tables; links relative to ``base``."""
+    lines = ["# Leaderboard", "", INTRO, ""]
+    if not entries:
+        return "\n".join([*lines, "No entries yet.", ""])
+    for title, group in tables(entries):
+        lines += markdown_tables(title, group, base)
     return "\n".join(lines)
 
 
 def write_markdown(entries: Sequence[Entry], path: Path) -> None:
-    """Write :func:`render_markdown` to ``path`` atomically."""
-    atomic_write_text(Path(path), render_markdown(entries))
+    """Write :func:`render_markdown` to ``path`` atomically (links relative to its folder)."""
+    path = Path(path)
+    atomic_write_text(path, render_markdown(entries, base=path.parent))

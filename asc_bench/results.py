@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
 from asc_bench.errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2 added ``environment.device``, ``complexity.macs_fused``/``params_fused`` and ``dataset.identity``."""
 RECORD_NAME = "record.json"
 _PACKAGES = ("torch", "torchaudio", "ray", "torchmetrics", "numpy", "pydantic", "asc-bench")
 _PLUGIN_GROUPS = tuple(f"asc_bench.{kind}" for kind in ("dataset", "cache", "transform", "model", "trainer"))
@@ -53,16 +57,26 @@ class Metrics(_Strict):
 
 
 class DatasetInfo(_Strict):
-    """Which data a record was measured on; only records on equal type, split and fingerprint compare."""
+    """Which data a record was measured on.
+
+    Records compare only on equal type and split and equal data: the same ``identity`` when the dataset
+    vouches for one (a machine-independent name of its exact content, e.g. the synthetic generator's
+    version and parameters), otherwise the same ``fingerprint`` (a hash that includes file times).
+    """
 
     type: str
     fingerprint: str
     split: str
     describe: str = ""
+    identity: str | None = None
 
 
 class Complexity(BaseModel):
-    """Model size as checked against the limits (extra keys, e.g. the limits themselves, are kept)."""
+    """Model size as checked against the limits (extra keys, e.g. the limits and per-layer table, are kept).
+
+    ``macs``/``params`` are counted as the model runs (``fused`` says whether conv+BatchNorm pairs were
+    folded first); ``macs_fused``/``params_fused`` after folding them, ``None`` when not counted.
+    """
 
     model_config = ConfigDict(extra="allow")
     macs: int
@@ -70,6 +84,22 @@ class Complexity(BaseModel):
     param_bytes: int
     param_dtype: str
     input_shape: list[int]
+    fused: bool = False
+    macs_fused: int | None
+    params_fused: int | None
+
+
+class Environment(TypedDict):
+    """Where a trial ran: versions, git state, compute device (further keys are kept)."""
+
+    __pydantic_config__ = ConfigDict(extra="allow")  # type: ignore[misc]
+    python: str
+    platform: str
+    packages: dict[str, str]
+    git_commit: str | None
+    git_dirty: bool | None
+    device: str
+    threads: NotRequired[int]
 
 
 class Timings(BaseModel):
@@ -92,7 +122,7 @@ class ResultRecord(_Strict):
     seed: int
     trial_id: str
     dataset: DatasetInfo
-    environment: dict[str, Any]
+    environment: Environment
     complexity: Complexity
     metrics: Metrics
     metrics_float32: Metrics | None = None
@@ -101,8 +131,8 @@ class ResultRecord(_Strict):
     created: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-def capture_environment(repo: Path | None = None) -> dict[str, Any]:
-    """Versions, git state and compute resources of this process.
+def capture_environment(repo: Path | None = None, device: str = "cpu") -> dict[str, Any]:
+    """Versions, git state and compute resources of this process; ``device`` is the torch device trained on.
 
     ``repo`` is the folder whose git commit is recorded (default: where asc_bench is installed);
     ``git_commit``/``git_dirty`` are ``None`` when there is no git or no repository.
@@ -127,6 +157,7 @@ def capture_environment(repo: Path | None = None) -> dict[str, Any]:
         "plugin_distributions": dict(sorted(plugins.items())),
         "git_commit": commit,
         "git_dirty": dirty,
+        "device": device,
         "cpu_count": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "torch_build": torch.__version__,
@@ -171,6 +202,37 @@ def write_record(record: ResultRecord, path: Path) -> None:
     atomic_write_text(path, record.model_dump_json(indent=2) + "\n")
 
 
+def record_digest(record: ResultRecord) -> str:
+    """A short content hash of a record (16 hex digits): equal records, equal digests, wherever stored."""
+    canonical = json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema of the current record version (published in ``leaderboard/schema/``)."""
+    schema = ResultRecord.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"asc-bench result record, schema_version {SCHEMA_VERSION}"
+    return schema
+
+
+def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 → 2. Version 1 trained on the CPU only and did not count fused complexity."""
+    environment = data.get("environment")
+    if isinstance(environment, dict):
+        environment.setdefault("device", "cpu")
+        environment.setdefault("platform", "")
+    complexity = data.get("complexity")
+    if isinstance(complexity, dict):
+        complexity.setdefault("macs_fused", None)
+        complexity.setdefault("params_fused", None)
+    return {**data, "schema_version": 2}
+
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _upgrade_v1}
+"""Readers of older records: version → function returning the record at the next version."""
+
+
 def read_record(path: Path) -> ResultRecord:
     """Read and validate a record; any problem is a :class:`UserError` naming the file."""
     path = Path(path)
@@ -187,10 +249,14 @@ def read_record(path: Path) -> ResultRecord:
     if not isinstance(data, dict) or "schema_version" not in data:
         raise UserError("not an asc-bench result record (no schema_version)", where=str(path))
     version = data["schema_version"]
+    while isinstance(version, int) and not isinstance(version, bool) and version in UPGRADES:
+        data = UPGRADES[version](data)
+        version = data["schema_version"]
     if version != SCHEMA_VERSION:
         newer = isinstance(version, int) and version > SCHEMA_VERSION
+        readable = ", ".join(map(str, sorted({*UPGRADES, SCHEMA_VERSION})))
         raise UserError(
-            f"result record has schema_version {version!r}; this asc-bench reads version {SCHEMA_VERSION}"
+            f"result record has schema_version {version!r}; this asc-bench reads versions {readable}"
             + (" (the record was written by a newer asc-bench)." if newer else "."),
             where=str(path),
             fix="Upgrade asc-bench to read it." if newer else "The file was not written by asc-bench.",

@@ -24,19 +24,15 @@ def _progress(console: Console) -> Progress:
 
 
 def prepare_data(spec: BaseModel, console: Console) -> None:
-    """Build every split's shared cache in the driver (once), with a progress bar."""
+    """Refuse a broken dataset, then build every split's shared cache in the driver (once), with a progress bar."""
+    from asc_bench.data.prepare import prepare_caches
     from asc_bench.engine import build_data
 
-    setup = build_data(spec)
-    with _progress(console) as progress:
-        for name, request in setup.requests.items():
-            task = progress.add_task(f"cache {name}", total=request.count, info=setup.cache.config.type)
-            setup.cache.prepare(request, lambda n, task=task: progress.advance(task, n))
-            progress.update(task, completed=request.count)
+    prepare_caches(build_data(spec), console)
 
 
-def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, leaderboard: bool = True) -> None:
-    """Validate → complexity → caches → Ray Tune trials → records → leaderboard."""
+def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, leaderboard: bool = True) -> list[Path]:
+    """Validate → complexity → caches → Ray Tune trials → records → leaderboard; return the record paths."""
     from asc_bench.engine import check_complexity
     from asc_bench.spec import resolve_for_run
     from asc_bench.tune import run_experiment
@@ -70,6 +66,7 @@ def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, l
     console.print(f"wrote {len(records)} result record(s) under {records[0].parent.parent}")
     if leaderboard:
         show_leaderboard(Path(spec.output.dir), console=console, markdown=None)  # type: ignore[attr-defined]
+    return records
 
 
 def show_leaderboard(runs: Path, *, console: Console, markdown: Path | None) -> None:

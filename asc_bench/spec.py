@@ -51,6 +51,17 @@ class TuneSection(StrictModel):
     )
 
 
+class RuntimeSection(StrictModel):
+    """How a trial computes (part of the spec hash: these change floating-point results slightly)."""
+
+    channels_last: bool = Field(
+        True, description="Run the model in channels-last memory format (faster convolutions on CPU)."
+    )
+    compile: bool = Field(
+        False, description="torch.compile the model for training (slower start, faster steps; needs a C compiler)."
+    )
+
+
 class OutputSection(StrictModel):
     """Where results go (not part of the spec hash)."""
 
@@ -92,6 +103,7 @@ def build_spec_model(names: dict[registry.Kind, list[str]]) -> type[BaseModel]:
         trainer=(_plugin_union("trainer", names["trainer"]), ...),
         limits=(Limits, Field(default_factory=Limits)),
         tune=(TuneSection, Field(default_factory=TuneSection)),
+        runtime=(RuntimeSection, Field(default_factory=RuntimeSection)),
         output=(OutputSection, Field(default_factory=OutputSection)),
     )
 

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from asc_bench.errors import UserError
+from asc_bench.synth_irs import IR_FOLDER, write_synthetic_impulse_responses
 
 SCENES: tuple[str, ...] = (
     "airport",
@@ -637,6 +638,7 @@ def write_synthetic_dataset(
             )
         marker = _read_marker(root)
         if marker is not None and {k: marker.get(k) for k in wanted} == wanted:
+            write_synthetic_impulse_responses(root / IR_FOLDER, seed=seed)  # sets written before they shipped
             return {
                 "root": str(root),
                 "created": False,
@@ -668,6 +670,7 @@ def write_synthetic_dataset(
         tables = _tables(params, plan)
         counts = _counts(tables)
         _write_tables(tmp, tables)
+        write_synthetic_impulse_responses(tmp / IR_FOLDER, seed=seed)  # for the `dir` transform
         total = counts["clips"]
         n_workers = max(1, min(workers or os.cpu_count() or 1, 8))
         chunks = [plan[i : i + 4] for i in range(0, len(plan), 4)]

@@ -1,20 +1,29 @@
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
+import jsonschema
 import pytest
 import torch
 from record_factory import CITIES, CLASSES, DEVICES, SEEN, make_record
 
 from asc_bench.errors import UserError
 from asc_bench.metrics import SceneMetrics, named_metrics
+from asc_bench.reported import reported_schema
 from asc_bench.results import (
     SCHEMA_VERSION,
     ResultRecord,
     capture_environment,
     find_records,
     read_record,
+    record_digest,
+    record_schema,
     write_record,
 )
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "leaderboard" / "schema"
 
 
 def test_round_trip(tmp_path):
@@ -137,3 +146,71 @@ def test_capture_environment(tmp_path, monkeypatch):
     assert capture_environment(repo=tmp_path)["git_commit"] is None  # not a repository
     monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
     assert capture_environment()["git_dirty"] is None
+
+
+def _v1_data() -> dict:
+    """A record as schema version 1 wrote it: no device, fused counts or dataset identity."""
+    data = json.loads(make_record(seed=4).model_dump_json())
+    data["schema_version"] = 1
+    del data["environment"]["device"], data["complexity"]["macs_fused"], data["complexity"]["params_fused"]
+    del data["dataset"]["identity"]
+    return data
+
+
+def test_version_1_records_are_read_and_upgraded(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(_v1_data()))
+    record = read_record(path)
+    assert record.schema_version == SCHEMA_VERSION == 2
+    assert record.environment["device"] == "cpu"  # version 1 trained on the CPU only
+    assert record.complexity.macs_fused is None and record.complexity.params_fused is None
+    assert record.dataset.identity is None
+    assert record.metrics == make_record(seed=4).metrics
+
+
+def test_versions_before_1_are_refused(tmp_path):
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps({**_v1_data(), "schema_version": 0}))
+    with pytest.raises(UserError, match="schema_version 0; this asc-bench reads versions 1, 2") as info:
+        read_record(path)
+    assert "not written by asc-bench" in str(info.value)
+
+
+def test_v2_fields_are_required(tmp_path):
+    data = json.loads(make_record().model_dump_json())
+    del data["environment"]["device"]
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(UserError, match="environment.device: Field required"):
+        read_record(path)
+
+
+def test_records_validate_against_the_published_schema(tmp_path):
+    schema = json.loads((SCHEMA_DIR / "record.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    data = json.loads(make_record().model_dump_json())
+    jsonschema.validate(data, schema)
+    del data["metrics"]["per_device"]
+    with pytest.raises(jsonschema.ValidationError, match="per_device"):
+        jsonschema.validate(data, schema)
+
+
+def test_published_schemas_are_current():
+    """The committed files are what `asc-bench schema --of record|reported` writes today."""
+    for name, schema in (("record", record_schema()), ("reported", reported_schema())):
+        committed = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text())
+        assert committed == schema, f"leaderboard/schema/{name}.schema.json is stale: run asc-bench schema --of {name}"
+
+
+def test_schema_command_writes_the_published_file(tmp_path):
+    out = tmp_path / "record.schema.json"
+    cmd = [sys.executable, "-m", "asc_bench.cli", "schema", "--of", "record", "--out", str(out)]
+    assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    assert out.read_text() == (SCHEMA_DIR / "record.schema.json").read_text()
+
+
+def test_record_digest_follows_content():
+    a, b = make_record(seed=1), make_record(seed=1)
+    assert record_digest(a) == record_digest(b) and len(record_digest(a)) == 16
+    assert record_digest(a) != record_digest(make_record(seed=2))
+    assert record_digest(ResultRecord.model_validate_json(a.model_dump_json())) == record_digest(a)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from asc_bench import registry
-from asc_bench.api import Batch, PluginConfig, Transform, TransformContext
+from asc_bench.api import Batch, Domain, PluginConfig, Transform, TransformContext
 from asc_bench.errors import UserError
 
 
@@ -19,6 +20,8 @@ class Pipeline:
     The pipeline starts in the waveform domain and must end in the features domain (the model input).
     ``cached`` is the longest prefix of deterministic, always-applied transforms: its output is what a
     cache stores; ``online`` is the rest, run batch by batch during training and evaluation.
+    ``crop_offsets`` are the offsets (s) of the shifted crops of each training clip when the first
+    transform makes them (:meth:`Transform.crop_offsets`), else ``None``.
     """
 
     def __init__(self, configs: Sequence[PluginConfig], *, sample_rate: int) -> None:
@@ -29,6 +32,7 @@ class Pipeline:
             for i, cfg in enumerate(self.configs)
         ]
         self._check_domains()
+        self.crop_offsets = self._crop_offsets()
         cut = 0
         while cut < len(self.transforms) and _cacheable(self.transforms[cut]):
             cut += 1
@@ -52,11 +56,52 @@ class Pipeline:
                 fix="Add a front end such as `{type: mel}` to data.transforms.",
             )
 
+    def _crop_offsets(self) -> tuple[float, ...] | None:
+        found = None
+        for i, transform in enumerate(self.transforms):
+            offsets = transform.crop_offsets()
+            if offsets is None:
+                continue
+            if i != 0:
+                raise UserError(
+                    f"data.transforms[{i}] ({self.configs[i].type}) makes shifted crops of each clip, so it must "
+                    "come first: it chooses which audio the rest of the pipeline sees.",
+                    fix=f"Move {self.configs[i].type} to the top of data.transforms.",
+                )
+            if not offsets or any(not 0 <= o < 1 for o in offsets):
+                raise UserError(
+                    f"data.transforms[0] ({self.configs[0].type}) gives crop offsets {list(offsets)}; each must be "
+                    "in [0, 1) seconds.",
+                    fix="Change its settings.",
+                )
+            found = tuple(float(o) for o in offsets)
+        return found
+
+    def cache_description(self) -> dict[str, Any]:
+        """What the cached prefix does: the working sample rate and each cached transform's settings.
+
+        A transform making shifted crops is left out: the crops are part of the training split's cache
+        key instead (the other splits are not cropped).
+        """
+        parts = [
+            cfg.model_dump(mode="json")
+            for cfg, transform in zip(self.configs, self.cached, strict=False)
+            if transform.crop_offsets() is None
+        ]
+        return {"sample_rate": self.sample_rate, "cached": parts}
+
     def cache_fingerprint(self) -> str:
         """A hash of the cached prefix's transforms and settings (part of the cache key)."""
-        parts = [cfg.model_dump(mode="json") for cfg in self.configs[: len(self.cached)]]
-        text = json.dumps({"sample_rate": self.sample_rate, "cached": parts}, sort_keys=True)
+        text = json.dumps(self.cache_description(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def cached_domain(self) -> Domain:
+        """What cached rows are: waveforms, or features when the cached prefix includes the front end."""
+        domain: Domain = "waveform"
+        for transform in self.cached:
+            domain = transform.gives
+        return domain
 
     def run(self, transforms: Sequence[Transform], batch: Batch, ctx: TransformContext) -> Batch:
         """Apply ``transforms`` to a batch, skipping train-only ones outside training."""

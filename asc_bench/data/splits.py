@@ -11,16 +11,20 @@ import numpy as np
 import torch
 
 from asc_bench.api import Batch, Cache, CacheRequest, ClipStore, ClipTable, Dataset, TransformContext
+from asc_bench.data.crops import CropSource
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.errors import UserError
 
-SPLITS = ("train", "test")
-CACHE_FORMAT = 1  # bump when the meaning of cached rows changes
+CACHE_FORMAT = 2  # bump when the meaning of cached rows changes
 
 
 @dataclass
 class PreparedSplit:
-    """One split ready for training or evaluation: its clip rows, their labels and the cached inputs."""
+    """One split ready for training or evaluation: its clip rows, their labels and the cached inputs.
+
+    With shifted crops the store holds ``variants`` rows per clip (clip-major); training draws one of
+    them per clip and epoch, evaluation takes the first (the clip itself).
+    """
 
     name: str
     indices: np.ndarray  # rows of the clip table
@@ -28,6 +32,7 @@ class PreparedSplit:
     labels: torch.Tensor
     devices: torch.Tensor
     cities: torch.Tensor
+    variants: int = 1
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -47,21 +52,50 @@ def split_indices(dataset: Dataset, name: str) -> np.ndarray:
 def cache_request(
     dataset: Dataset, fingerprint: str, name: str, indices: np.ndarray, pipeline: Pipeline, chunk: int
 ) -> CacheRequest:
-    """What a cache must hold for one split: the cached prefix of the pipeline for each clip."""
+    """What a cache must hold for one split: the cached prefix of the pipeline for each clip.
+
+    The key is a hash of everything that determines the rows: the dataset fingerprint, the split's
+    members, the working sample rate, the cached transforms and their settings, and the shifted crops
+    (training split only). A cache adds how it stores the rows (e.g. their dtype).
+    """
+    offsets = pipeline.crop_offsets if name == "train" else None
     key_parts = {
         "format": CACHE_FORMAT,
         "dataset": fingerprint,
-        "split": hashlib.sha256(indices.tobytes()).hexdigest()[:16],
-        "pipeline": pipeline.cache_fingerprint(),
+        "split": name,
+        "members": hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16],
+        **pipeline.cache_description(),
+        "crop_offsets": list(offsets) if offsets else None,
+        "domain": pipeline.cached_domain,
     }
     key = hashlib.sha256(json.dumps(key_parts, sort_keys=True).encode()).hexdigest()[:24]
+    variants = 1
+    if offsets:
+        source = CropSource(dataset, indices, offsets, pipeline.sample_rate)
+        variants = source.variants
+
+        def read(positions: np.ndarray) -> np.ndarray:
+            return source.crops(positions)
+
+    else:
+
+        def read(positions: np.ndarray) -> np.ndarray:
+            return dataset.read_many(indices[positions], pipeline.sample_rate)
 
     def fill(positions: np.ndarray) -> np.ndarray:
-        waveforms = dataset.read_many(indices[positions], pipeline.sample_rate)
-        return pipeline.cached_rows(torch.from_numpy(waveforms)).numpy()
+        return pipeline.cached_rows(torch.from_numpy(read(positions))).numpy()
 
     shape = tuple(pipeline.cached_rows(torch.zeros(1, pipeline.sample_rate)).shape[1:])
-    return CacheRequest(key=key, label=name, count=len(indices), shape=shape, fill=fill, chunk=chunk)
+    return CacheRequest(
+        key=key,
+        label=name,
+        count=len(indices) * variants,
+        shape=shape,
+        fill=fill,
+        chunk=max(1, chunk // variants) * variants,
+        domain=pipeline.cached_domain,
+        key_parts=key_parts,
+    )
 
 
 def prepare_split(
@@ -78,6 +112,7 @@ def prepare_split(
         labels=torch.from_numpy(clips.labels[indices]),
         devices=torch.from_numpy(clips.devices[indices]),
         cities=torch.from_numpy(clips.cities[indices]),
+        variants=max(1, request.count // max(1, len(indices))),
     )
 
 
@@ -91,15 +126,22 @@ def iterate_batches(
     shuffle: bool,
     on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[Batch]:
-    """Batches of a split with the online transforms applied (shuffled with ``ctx.rng`` when asked)."""
+    """Batches of a split with the online transforms applied (shuffled with ``ctx.rng`` when asked).
+
+    With shifted crops, training draws one crop per clip from ``ctx.rng``; evaluation takes the clip itself.
+    """
     n = len(split)
     order = torch.randperm(n, generator=ctx.rng).numpy() if shuffle else np.arange(n)
+    k = split.variants
+    variant = np.zeros(n, dtype=np.int64)
+    if k > 1 and ctx.training:
+        variant = torch.randint(0, k, (n,), generator=ctx.rng).numpy()
     for start in range(0, n, batch_size):
         positions = order[start : start + batch_size]
         pos_t = torch.from_numpy(positions)
         labels = split.labels[pos_t]
         batch = Batch(
-            x=split.store.get(positions),
+            x=split.store.get(positions * k + variant[positions]),
             target=torch.nn.functional.one_hot(labels, num_classes).float(),
             label=labels,
             device=split.devices[pos_t],

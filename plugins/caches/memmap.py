@@ -1,24 +1,47 @@
-"""The ``memmap`` cache: one memory-mapped array per split, built once, atomically, under a lock."""
+"""The ``memmap`` cache: one array file per split and cached prefix, built once, atomically, under a lock.
+
+The rows are built in the driver on every core, written under a temporary name (space reserved up front,
+so a full disk fails at once) and renamed when complete; the metadata file written last, with a checksum
+per chunk, makes the cache complete. Concurrent builders of one key wait for the first; a damaged or
+truncated cache is detected, reported and rebuilt. Trials read rows with positioned reads, so their memory
+stays flat however large the cache (see :mod:`.memmap_files`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+import time
+import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import Field
 
 from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, non_semantic
 from asc_bench.errors import UserError
-from asc_bench_plugins.caches._rows import fill_rows
-from asc_bench_plugins.caches.memory import ArrayStore
+from asc_bench_plugins.caches._rows import compute_rows, cores
+from asc_bench_plugins.caches.memmap_files import (
+    FORMAT,
+    CacheFiles,
+    RowFile,
+    allocate,
+    encode,
+    inventory,
+    npy_header,
+    problem,
+    pwrite_all,
+    read_meta,
+)
 
 CACHE_DIR_ENV = "ASC_BENCH_CACHE_DIR"
+StorageDtype = Literal["auto", "float16", "int16", "float32"]
 
 
 def default_cache_dir() -> Path:
@@ -32,7 +55,12 @@ class MemmapConfig(PluginConfig):
     dir: Path | None = non_semantic(
         None, description=f"Cache folder (default: ${CACHE_DIR_ENV} or ~/.cache/asc-bench)."
     )
-    dtype: Literal["float16", "float32"] = Field("float16", description="Storage precision of cached rows.")
+    dtype: StorageDtype = Field(
+        "auto",
+        description="Storage of cached rows: auto = int16 for waveforms and float16 for features; float32 is "
+        "exact and twice the size; int16 holds waveforms only.",
+    )
+    workers: int | None = non_semantic(None, ge=1, description="Threads building the cache (default: every core).")
 
     def resolved(self) -> MemmapConfig:
         """The cache folder fixed in the driver, so every trial and node uses the same one."""
@@ -40,34 +68,39 @@ class MemmapConfig(PluginConfig):
 
 
 class MemmapCache(Cache):
-    """One memory-mapped array per split and cached prefix, keyed by content, shared by all trials."""
+    """One array file per split and cached prefix, keyed by content, built once and shared by all trials."""
 
     Config = MemmapConfig
+    config: MemmapConfig
 
     @property
     def folder(self) -> Path:
-        return Path(self.config.dir) if self.config.dir else default_cache_dir()  # type: ignore[attr-defined]
+        return Path(self.config.dir).expanduser() if self.config.dir else default_cache_dir()
 
-    def _paths(self, request: CacheRequest) -> tuple[Path, Path]:
-        stem = f"{request.key}-{self.config.dtype}"  # type: ignore[attr-defined]
-        return self.folder / f"{stem}.npy", self.folder / f"{stem}.json"
+    def storage_dtype(self, request: CacheRequest) -> np.dtype:
+        """The dtype rows of ``request`` are stored in."""
+        name = self.config.dtype
+        if name == "auto":
+            name = "int16" if request.domain == "waveform" else "float16"
+        if name == "int16" and request.domain != "waveform":
+            raise UserError(
+                "data.cache.dtype int16 stores waveforms only, but the cached rows here are features (the "
+                "front end is part of the cached prefix).",
+                fix="Use dtype auto or float16 (or float32).",
+            )
+        return np.dtype(name)
 
-    def _valid(self, request: CacheRequest) -> bool:
-        data_path, meta_path = self._paths(request)
-        try:
-            meta = json.loads(meta_path.read_text())
-            rows = np.load(data_path, mmap_mode="r")
-        except (OSError, ValueError):
-            return False
-        return (
-            meta.get("count") == request.count
-            and tuple(meta.get("shape", ())) == request.shape
-            and rows.shape == (request.count, *request.shape)
-            and data_path.stat().st_size == meta.get("nbytes")
-        )
+    def files(self, request: CacheRequest) -> CacheFiles:
+        """Where the rows of ``request`` live: named by a hash of its key, storage dtype and file format."""
+        dtype = self.storage_dtype(request)
+        key = hashlib.sha256(f"{request.key}|{dtype.name}|{FORMAT}".encode()).hexdigest()[:24]
+        return CacheFiles(self.folder, key)
+
+    def _expected(self, request: CacheRequest) -> dict[str, Any]:
+        return {"count": request.count, "shape": list(request.shape), "dtype": self.storage_dtype(request).name}
 
     def prepare(self, request: CacheRequest, progress: Callable[[int], None] | None = None) -> None:
-        data_path, meta_path = self._paths(request)
+        files = self.files(request)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -75,49 +108,131 @@ class MemmapCache(Cache):
                 f"cannot create the cache folder {self.folder}: {exc}.",
                 fix=f"Set data.cache.dir or ${CACHE_DIR_ENV} to a writable folder.",
             ) from None
-        with FileLock(str(data_path) + ".lock"):
-            if self._valid(request):
+        lock = FileLock(str(files.lock))
+        try:
+            lock.acquire(timeout=1)
+        except Timeout:
+            print(f"asc-bench: waiting for another process building the cache {files.data} ...", file=sys.stderr)
+            lock.acquire()
+        try:
+            reason = problem(files, self._expected(request), "sample")
+            if reason is None:
                 return
-            if meta_path.exists() or data_path.exists():
+            if files.meta.exists() or files.data.exists():
                 print(
-                    f"asc-bench: the cache {data_path} is damaged or incomplete; rebuilding it.",
+                    f"asc-bench: the cache {files.data} ({request.label}) is damaged: {reason}; rebuilding it.",
                     file=sys.stderr,
                 )
-                meta_path.unlink(missing_ok=True)
-            partial = data_path.with_suffix(f".partial-{os.getpid()}.npy")
+            files.remove()  # holding the lock: any partial file is left over by a killed build
+            self._build(files, request, progress)
+        finally:
+            lock.release()
+
+    def _build(self, files: CacheFiles, request: CacheRequest, progress: Callable[[int], None] | None) -> None:
+        started = time.perf_counter()
+        dtype = self.storage_dtype(request)
+        header = npy_header(dtype, (request.count, *request.shape))
+        row_bytes = int(np.prod(request.shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = len(header) + request.count * row_bytes
+        crcs = [0] * -(-request.count // request.chunk)
+        partial = files.partial(os.getpid())
+
+        def write(start: int, rows: np.ndarray) -> None:
+            data = memoryview(encode(rows, dtype)).cast("B")
+            pwrite_all(fd, data, len(header) + start * row_bytes)
+            crcs[start // request.chunk] = zlib.crc32(data)
+
+        try:
+            fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             try:
-                rows = np.lib.format.open_memmap(
-                    partial,
-                    mode="w+",
-                    dtype=self.config.dtype,
-                    shape=(request.count, *request.shape),  # type: ignore[attr-defined]
-                )
-                fill_rows(request, rows, progress)
-                rows.flush()
-                del rows
-                os.replace(partial, data_path)
-                meta = {
-                    "key": request.key,
-                    "label": request.label,
-                    "count": request.count,
-                    "shape": list(request.shape),
-                    "dtype": self.config.dtype,  # type: ignore[attr-defined]
-                    "nbytes": data_path.stat().st_size,
-                }
-                tmp_meta = meta_path.with_suffix(".json.partial")
-                tmp_meta.write_text(json.dumps(meta, indent=1))
-                os.replace(tmp_meta, meta_path)
-            except OSError as exc:
-                partial.unlink(missing_ok=True)
-                raise UserError(
-                    f"building the cache {data_path} failed: {exc}. Nothing half-written was kept.",
-                    fix=f"Free disk space or point data.cache.dir / ${CACHE_DIR_ENV} elsewhere.",
-                ) from None
+                allocate(fd, nbytes)
+                pwrite_all(fd, memoryview(header), 0)
+                compute_rows(request, write, progress, self.config.workers or cores())
+                os.fsync(fd)
             finally:
-                partial.unlink(missing_ok=True)
+                os.close(fd)
+            os.replace(partial, files.data)
+            meta = {
+                "format": FORMAT,
+                **self._expected(request),
+                "key": files.key,
+                "request_key": request.key,
+                "label": request.label,
+                "domain": request.domain,
+                "offset": len(header),
+                "nbytes": nbytes,
+                "chunk": request.chunk,
+                "crc32": crcs,
+                "key_parts": request.key_parts,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "build_seconds": round(time.perf_counter() - started, 3),
+            }
+            _write_json(files.meta, meta)
+        except OSError as exc:
+            files.remove()
+            raise UserError(
+                f"building the cache {files.data} ({request.label}, {nbytes:,} bytes) failed: {exc}. Nothing "
+                "half-written was kept.",
+                fix=f"Free disk space or point data.cache.dir / ${CACHE_DIR_ENV} at another disk.",
+            ) from None
+        except ValueError as exc:
+            files.remove()
+            raise UserError(
+                f"building the cache {files.data} ({request.label}) failed: {exc}.",
+                fix="Set data.cache.dtype to float32.",
+            ) from None
+        except BaseException:
+            files.remove()
+            raise
 
     def open(self, request: CacheRequest) -> ClipStore:
-        if not self._valid(request):
+        files = self.files(request)
+        if problem(files, self._expected(request), "quick") is not None:
             self.prepare(request)
-        data_path, _ = self._paths(request)
-        return ArrayStore(np.load(data_path, mmap_mode="r"))
+        return RowFile(files.data, read_meta(files) or {})
+
+    @classmethod
+    def inventory(cls, folder: Path | None = None) -> list[dict[str, Any]]:
+        """Every cache in ``folder`` (default: the default cache folder), for ``asc-bench cache ls``."""
+        folder = folder or default_cache_dir()
+        return inventory(folder) if folder.is_dir() else []
+
+    @classmethod
+    def clear(cls, folder: Path | None = None, keys: list[str] | None = None) -> tuple[list[str], list[str], int]:
+        """Delete caches (all, or those whose key starts with one of ``keys``) that no process is building.
+
+        Returns the keys removed, the keys skipped because a build holds their lock, and the bytes freed.
+        """
+        folder = folder or default_cache_dir()
+        removed: list[str] = []
+        busy: list[str] = []
+        freed = 0
+        names = sorted({entry["key"] for entry in cls.inventory(folder)})
+        for key in names:
+            if keys and not any(key.startswith(k) for k in keys):
+                continue
+            files = CacheFiles(folder, key)
+            lock = FileLock(str(files.lock))
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                busy.append(key)
+                continue
+            try:
+                freed += files.remove()
+                files.lock.unlink(missing_ok=True)
+            finally:
+                lock.release()
+            removed.append(key)
+        return removed, busy, freed
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

@@ -7,12 +7,15 @@ from typing import Literal
 import numpy as np
 import torch
 
-from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig
-from asc_bench_plugins.caches._rows import fill_rows
+from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, non_semantic
+from asc_bench_plugins.caches._rows import compute_rows
 
 
 class MemoryConfig(PluginConfig):
     type: Literal["memory"] = "memory"
+    workers: int | None = non_semantic(
+        None, ge=1, description="Threads computing the rows (default: the trial's torch threads)."
+    )
 
 
 class ArrayStore(ClipStore):
@@ -29,11 +32,16 @@ class ArrayStore(ClipStore):
 
 
 class MemoryCache(Cache):
-    """Keeps the cached rows of each split in memory, computed in every trial."""
+    """Keeps the cached rows of each split in memory (float32, exact), computed in every trial."""
 
     Config = MemoryConfig
+    config: MemoryConfig
 
     def open(self, request: CacheRequest) -> ClipStore:
         rows = np.empty((request.count, *request.shape), dtype=np.float32)
-        fill_rows(request, rows)
+
+        def write(start: int, chunk: np.ndarray) -> None:
+            rows[start : start + len(chunk)] = chunk
+
+        compute_rows(request, write, workers=self.config.workers or torch.get_num_threads())
         return ArrayStore(rows)

@@ -34,4 +34,5 @@ class MixUp(Transform):
         partner = permutation(ctx.rng, batch.x.shape[0], device)
         x = lam * batch.x + (1 - lam) * batch.x[partner]
         target = lam * batch.target + (1 - lam) * batch.target[partner]
-        return replace(batch, x=x, target=target)
+        mix = (partner, lam.expand(batch.x.shape[0]))
+        return replace(batch, x=x, target=target, mixes=(*batch.mixes, mix))
