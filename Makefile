@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: quickstart test lint install
+.PHONY: quickstart test lint install chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,14 @@ quickstart: $(STAMP)
 	$(BIN)/asc-bench data synth data/synth
 	$(BIN)/asc-bench run specs/quickstart.yaml
 
-test: $(STAMP)
+# The HTML leaderboard tests drive a real headless browser: Debian's chromium, installed when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM_INSTALL := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && $(CHROMIUM_INSTALL); }
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

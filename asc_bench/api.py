@@ -195,7 +195,8 @@ class Transform(ABC):
     """A step of the ``data.transforms`` pipeline, applied to whole batches.
 
     ``deterministic`` transforms give the same output for the same input and may be cached;
-    ``train_only`` transforms (augmentations) run only while training.
+    ``train_only`` transforms (augmentations) run only while training. The framework reads ``deterministic``
+    on the instance, so it may be a property that depends on the settings (e.g. ``mel`` with band-edge jitter).
     """
 
     Config: ClassVar[type[PluginConfig]]
@@ -203,6 +204,11 @@ class Transform(ABC):
     gives: ClassVar[Domain] = "waveform"
     deterministic: ClassVar[bool] = True
     train_only: ClassVar[bool] = False
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Load or check what the transform needs from outside the spec (e.g. files), so that a missing resource
+        is reported before any data work. The driver calls it once before the trials; a transform also calls it
+        itself when first used. Construction stays cheap, so `asc-bench complexity` needs no such files."""
 
     def crop_offsets(self) -> tuple[float, ...] | None:
         """Offsets in seconds, each in [0, 1), of the time-shifted versions of each training clip this step

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from asc_bench.cli_data import cache_app, data_app
 from asc_bench.cli_plugins import plugin_app, plugins
 from asc_bench.errors import UserError
 
@@ -20,8 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-data_app = typer.Typer(help="Datasets: write a synthetic one in the real TAU22 layout.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(cache_app, name="cache")
 export_app = typer.Typer(help="Export a run in other formats: the DCASE submission files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 console = Console()
@@ -74,6 +75,10 @@ app.command()(plugins)
 app.add_typer(plugin_app, name="plugin")
 
 
+def _limit(value: int | None) -> str:
+    return "none" if value is None else f"{value:,}"
+
+
 @app.command()
 def complexity(
     spec: SpecArg,
@@ -91,8 +96,8 @@ def complexity(
     check_limits(report, loaded.limits)
     limits = loaded.limits
     console.print(
-        f"[green]within limits[/green]: {report.macs:,} MACs (limit {limits.max_macs() or 'none'}), "
-        f"{report.param_bytes:,} B at {report.param_dtype} (limit {limits.max_param_bytes() or 'none'})"
+        f"[green]within limits[/green]: {report.macs:,} MACs (limit {_limit(limits.max_macs())}), "
+        f"{report.param_bytes:,} B at {report.param_dtype} (limit {_limit(limits.max_param_bytes())})"
     )
 
 
@@ -113,12 +118,26 @@ def run(
     set_: SetOpt = None,
     address: Annotated[str | None, typer.Option(help="Ray cluster address (default: $RAY_ADDRESS or local).")] = None,
     leaderboard: Annotated[bool, typer.Option(help="Print the leaderboard of this spec's runs at the end.")] = True,
+    resume: Annotated[
+        bool, typer.Option(help="Continue this spec's latest interrupted experiment (unfinished and failed trials).")
+    ] = False,
 ) -> None:
-    """Validate, check complexity, prepare the data cache, train every seed through Ray Tune, write records."""
+    """Validate, check complexity, prepare the data cache, train every seed (and searched configuration)
+    through Ray Tune, write records."""
     from asc_bench.runner import run_spec
 
     loaded = _load(spec, set_)
-    run_spec(loaded, console=console, address=address, leaderboard=leaderboard)
+    run_spec(loaded, console=console, address=address, leaderboard=leaderboard, resume=resume)
+
+
+@app.command()
+def runs(
+    folder: Annotated[Path, typer.Argument(help="The output folder of the runs.")] = Path("runs"),
+) -> None:
+    """List experiments: status, trials done / failed / stopped, best score and folder."""
+    from asc_bench.experiments import render_experiments
+
+    render_experiments(folder, console)
 
 
 @app.command("leaderboard")
@@ -194,7 +213,9 @@ def predict(
         typer.Argument(help="Finished runs: record.json files, trial folders or folders above.", show_default=False),
     ],
     out: Annotated[Path, typer.Option(help="The logits file to write (docs/recipes.md describes the format).")],
-    split: Annotated[str, typer.Option(help="Clips to predict: train, test or all (every clip in meta.csv).")] = "test",
+    split: Annotated[
+        str, typer.Option(help="Clips to predict: train, validation, test or all (every clip in meta.csv).")
+    ] = "test",
     folder: Annotated[
         Path | None, typer.Option(help="Predict every WAV under this folder instead (keyed by file name).")
     ] = None,
@@ -208,8 +229,10 @@ def predict(
     from asc_bench.logits import save_logits
     from asc_bench.predict import find_run_records, predict_folder, predict_split, split_accuracy
 
-    if split not in ("train", "test", "all"):
-        raise UserError(f"--split {split!r} is not a split asc-bench predicts.", fix="Use --split train, test or all.")
+    if split not in ("train", "validation", "test", "all"):
+        raise UserError(
+            f"--split {split!r} is not a split asc-bench predicts.", fix="Use --split train, validation, test or all."
+        )
     if precision not in ("deployed", "float32"):
         raise UserError(f"--precision {precision!r} is unknown.", fix="Use --precision deployed or float32.")
     records = find_run_records(runs)
@@ -233,44 +256,6 @@ def predict(
         console.print(f"accuracy of these logits on {what}: {split_accuracy(logits, records[0]):.1%}")
 
 
-FULL_SIZE = {
-    "locations_per_pair": 12,
-    "segments_per_location": 12,
-    "parallel_fraction": 0.075,
-    "devices_per_parallel": 8,
-}
-
-
-@data_app.command("synth")
-def data_synth(
-    root: Annotated[Path, typer.Argument(help="Folder to write the dataset into.")],
-    clips: Annotated[int | None, typer.Option(help="At least this many clips (default: 3,000).")] = None,
-    full_size: Annotated[bool, typer.Option(help="The full TAU22 size: 230,400 clips, about 30 GB.")] = False,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
-    dry_run: Annotated[bool, typer.Option(help="Only print the clip counts it would write.")] = False,
-) -> None:
-    """Write a synthetic dataset in the real TAU22 layout (WAV files, meta.csv, evaluation_setup/, split_setup/)."""
-    from rich.progress import Progress
-
-    from asc_bench.synth import params_for_clips, synthetic_dataset_size, write_synthetic_dataset
-
-    if clips is not None and full_size:
-        raise UserError("--clips and --full-size exclude each other.", fix="Give one of them.")
-    params = FULL_SIZE if full_size else params_for_clips(clips) if clips is not None else {}
-    if dry_run:
-        console.print(synthetic_dataset_size(seed=seed, **params))
-        return
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"writing {root}", total=None)
-        info = write_synthetic_dataset(
-            root,
-            seed=seed,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-            **params,
-        )
-    console.print(info["message"])
-
-
 @export_app.command("dcase")
 def export_dcase_cmd(
     run: Annotated[Path, typer.Argument(help="A trial folder (record.json, model.pt) or experiment folder.")],
@@ -288,17 +273,19 @@ def export_dcase_cmd(
 ) -> None:
     """Write <label>.output.split_<X>.csv (labels and probabilities per evaluation file) and <label>.meta.yaml."""
     from asc_bench.export_dcase import check_label, export_dcase, find_run_record
-    from asc_bench.logits import load_logits
-    from asc_bench.predict import predict_folder
 
     check_label(label)
     if (eval_folder is None) == (logits is None):
         raise UserError("give the evaluation audio as --eval-folder DIR, or its predicted logits as --logits FILE.")
     record = find_run_record(run, seed)
     if eval_folder is not None:
+        from asc_bench.predict import predict_folder
+
         with console.status(f"predicting the WAV files under {eval_folder}"):
             predicted = predict_folder([record], eval_folder)
     else:
+        from asc_bench.logits import load_logits
+
         predicted = load_logits(logits, where="--logits")  # type: ignore[arg-type]
     paths = export_dcase(record, predicted, label=label, out_dir=out, split=split, name=name)
     for path in paths:
@@ -312,9 +299,16 @@ def main() -> None:
     except UserError as exc:
         err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]")
+    except KeyboardInterrupt as exc:
+        err_console.print(f"[yellow]interrupted[/yellow]{f': {exc}' if str(exc) else ''}", soft_wrap=True)
         raise SystemExit(130) from None
+    except RuntimeError as exc:
+        from asc_bench.tune import TrialFailed
+
+        if not isinstance(exc, TrialFailed):
+            raise
+        err_console.print(f"[bold red]failed:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

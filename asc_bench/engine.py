@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from asc_bench.data.splits import (
 from asc_bench.metrics import SceneMetrics, named_metrics
 from asc_bench.precision import deploy_model
 from asc_bench.results import RECORD_NAME, ResultRecord, capture_environment, write_record
-from asc_bench.spec import semantic_dict, spec_hash, validate_spec
+from asc_bench.spec import plugins_used, semantic_dict, spec_hash, validate_spec
 from asc_bench.tensorboard_log import TrialBoard
 
 CALIBRATION_BATCHES = 4
@@ -179,6 +180,19 @@ def _hparams(spec: BaseModel) -> dict[str, Any]:
     return flat
 
 
+def _node() -> dict[str, Any]:
+    """Where the trial ran: the host name and, under Ray, the node's id and address."""
+    import ray
+
+    if not ray.is_initialized():
+        return {"hostname": socket.gethostname(), "node_id": None, "node_ip": None}
+    return {
+        "hostname": socket.gethostname(),
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "node_ip": ray.util.get_node_ip_address(),
+    }
+
+
 def run_trial(
     spec_data: dict[str, Any],
     seed: int,
@@ -229,6 +243,7 @@ def run_trial(
     board = TrialBoard(trial_dir)
     train_s = 0.0
     eval_s = 0.0
+    setup_s = time.perf_counter() - started  # trial start to first training step (what a trial costs beyond training)
     for epoch in range(first_epoch, trainer.epochs):
         torch.manual_seed(_seed_for(seed, epoch))
         ctx = TransformContext(
@@ -309,7 +324,10 @@ def run_trial(
             "identity": setup.dataset.identity(),
         },
         environment=dict(
-            capture_environment(device=str(next(model.parameters()).device)), threads=torch.get_num_threads()
+            capture_environment(device=str(next(model.parameters()).device)),
+            threads=torch.get_num_threads(),
+            plugins=plugins_used(spec),
+            **_node(),
         ),
         complexity=dict(
             complexity.to_dict(),
@@ -324,6 +342,7 @@ def run_trial(
             "train_s": train_s,
             "eval_s": eval_s,
             "total_s": time.perf_counter() - started,
+            "setup_s": setup_s,
             "clips_per_s": len(train) * epochs_run / train_s if train_s else 0.0,
         },
     )

@@ -18,11 +18,11 @@ import csv
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from asc_bench.errors import UserError
-from asc_bench.logits import LogitsFile
 from asc_bench.results import ResultRecord, atomic_write_text, find_records, read_record
 
 DCASE_CLASSES = (
@@ -32,6 +32,9 @@ DCASE_CLASSES = (
 SPLITS = {"split5": 5, "split10": 10, "split25": 25, "split50": 50, "split100": 100, "fold1": 100}
 LABEL = re.compile(r"^([A-Za-z][A-Za-z-]*)_([A-Za-z0-9-]+)_task1_([1-4])$")
 FILL_IN = "FILL_IN"
+
+if TYPE_CHECKING:
+    from asc_bench.logits import LogitsFile
 
 
 def find_run_record(run: Path, seed: int | None = None) -> Path:

@@ -101,24 +101,24 @@ def collect(
 
     Records are grouped by (spec hash, data); when a seed was recorded more than once, the newest record
     counts. ``source`` labels the entries (default: the path the records were found under), ``name``
-    overrides the spec name, and records whose digest is in ``skip`` are left out (e.g. runs already
-    copied into the committed entries).
+    overrides the spec name, and seeds whose newest record's digest is in ``skip`` are left out (runs
+    already copied into the committed entries).
     """
     groups: dict[tuple, dict[int, tuple[ResultRecord, Path, str]]] = defaultdict(dict)
     for root in paths:
         for path in find_records(Path(root)):
             record = read_record(path)
             digest = record_digest(record)
-            if digest in skip:
-                continue
             d = record.dataset
             key = (source or str(root), record.spec_hash, d.type, d.split, d.identity or d.fingerprint)
             seeds = groups[key]
             if record.seed not in seeds or seeds[record.seed][0].created < record.created:
                 seeds[record.seed] = (record, path, digest)
-    entries = [
-        measured_entry([seeds[s] for s in sorted(seeds)], source=key[0], name=name) for key, seeds in groups.items()
-    ]
+    entries = []
+    for key, seeds in groups.items():
+        runs = [seeds[s] for s in sorted(seeds) if seeds[s][2] not in skip]
+        if runs:
+            entries.append(measured_entry(runs, source=key[0], name=name))
     return rank(entries)
 
 

@@ -54,16 +54,18 @@ svg .limit{stroke:#cf222e;stroke-dasharray:5 4}svg .limit-label{font-size:11px;f
 
 SCRIPT = """
 (function () {
-  function key(cell) {
+  function key(cell, numeric) {
     var v = cell.getAttribute('data-value');
-    if (v === null) return cell.textContent.trim().toLowerCase();
+    if (v === null) v = cell.textContent.trim();
+    if (!numeric) return v.toLowerCase();
     return v === '' ? null : parseFloat(v);
   }
   function sortTable(table, col, dir) {
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
+    var numeric = !table.tHead.rows[0].cells[col].classList.contains('text');
     rows.sort(function (a, b) {
-      var x = key(a.cells[col]), y = key(b.cells[col]);
+      var x = key(a.cells[col], numeric), y = key(b.cells[col], numeric);
       if (x === null || y === null) return (x === null) - (y === null);
       var c = x < y ? -1 : x > y ? 1 : 0;
       return dir === 'asc' ? c : -c;

@@ -69,7 +69,7 @@ def add_entry(sources: Sequence[Path], entries_dir: Path, name: str, *, replace:
     """Copy the records under ``sources`` (one spec on one dataset) into ``entries_dir/measured/<name>``."""
     if not _NAME.match(name):
         raise UserError(f"entry name {name!r} is not a folder name.", fix="Use letters, digits, '.', '_' and '-' only.")
-    entries = [e for source in sources for e in collect([source])]
+    entries = collect(sources, source=COMMITTED)
     if len(entries) != 1:
         found = ", ".join(sorted({f"{e.name} ({e.spec_hash}, {e.dataset.split})" for e in entries})) or "none"
         raise UserError(
@@ -167,6 +167,12 @@ def run_leaderboard(
         for path in publish(entries_dir):
             console.print(f"wrote {path}")
         return
+    for source in sources:
+        if not has_records(source) and Path(source).is_dir():
+            raise UserError(
+                f"no result records found under {source}.",
+                fix="Point at a folder holding record.json files, e.g. runs/ after asc-bench run SPEC.",
+            )
     if not sources and has_records(Path("runs")):
         sources = [Path("runs")]
     committed = entries_dir if entries_dir is not None and entries_dir.is_dir() else None

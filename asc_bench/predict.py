@@ -33,7 +33,7 @@ from asc_bench.errors import UserError
 from asc_bench.logits import LogitsFile
 from asc_bench.results import ResultRecord, find_records, read_record
 
-PredictSplit = Literal["train", "test", "all"]
+PredictSplit = Literal["train", "validation", "test", "all"]
 Precision = Literal["deployed", "float32"]
 Progress = Callable[[int, int], None]
 CLIP_SECONDS = 1
@@ -137,8 +137,13 @@ def _predict_prepared(run: TrainedRun, split: PreparedSplit, progress: Callable[
 def _split_rows(run: TrainedRun, split: PredictSplit) -> list[tuple[str, np.ndarray]]:
     dataset = run.data().dataset
     if split != "all":
+        if split not in dataset.splits():
+            raise UserError(
+                f"the dataset of {run.record_path} has no {split} split (its splits: {', '.join(dataset.splits())}).",
+                fix="Predict another split, or give the dataset a validation hold-out in the spec.",
+            )
         return [(split, split_indices(dataset, split))]
-    parts = [(name, split_indices(dataset, name)) for name in ("train", "test")]
+    parts = [(name, split_indices(dataset, name)) for name in dataset.splits()]
     rest = np.setdiff1d(np.arange(len(run.data().clips)), np.concatenate([rows for _, rows in parts]))
     return parts + ([("rest", rest)] if len(rest) else [])
 
@@ -175,7 +180,8 @@ def predict_split(
 ) -> LogitsFile:
     """Logits of the runs (averaged) for every clip of a split of their dataset, keyed by clip id.
 
-    ``split`` is ``train``, ``test`` or ``all`` (every clip in meta.csv, including those in neither split).
+    ``split`` is ``train``, ``validation`` (when the dataset holds one out), ``test`` or ``all`` (every clip in
+    meta.csv, including those in no split).
     """
     runs = [load_run(Path(r), precision=precision) for r in find_run_records(records)]
     plans = [_split_rows(run, split) for run in runs]

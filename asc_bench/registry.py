@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
@@ -46,6 +48,8 @@ class PluginInfo:
 
     def load(self) -> Any:
         """Import the plugin object; a failure becomes a :class:`PluginLoadError`."""
+        if self in _IN_PROCESS_OBJECTS:
+            return _IN_PROCESS_OBJECTS[self]
         if self.conflicts:
             others = " and ".join(f"{o.label} ({o.target})" for o in self.conflicts)
             raise PluginLoadError(
@@ -103,7 +107,33 @@ def discover() -> dict[Kind, dict[str, PluginInfo]]:
 
 def available(kind: Kind) -> dict[str, PluginInfo]:
     """The plugins of one kind, by name (no imports)."""
-    return discover()[kind]
+    return {**discover()[kind], **_IN_PROCESS[kind]}
+
+
+_IN_PROCESS: dict[Kind, dict[str, PluginInfo]] = {kind: {} for kind in KINDS}
+_IN_PROCESS_OBJECTS: dict[PluginInfo, Any] = {}
+
+
+@contextmanager
+def in_process(kind: Kind, name: str, obj: Any) -> Iterator[PluginInfo]:
+    """Make ``obj`` the ``kind`` plugin ``name`` in this process while the block runs (it need not be
+    installed; it hides an installed one of that name). The conformance kit runs classes through the
+    engine with it; Ray workers do not see it."""
+    problems = contract_problems(kind, name, obj)
+    if problems:
+        raise PluginLoadError(f"{obj!r} is not a valid {kind} plugin {name!r}: {'; '.join(problems)}.")
+    info = PluginInfo(kind, name, f"{obj.__module__}:{obj.__qualname__}", "(in-process)", "")
+    previous = _IN_PROCESS[kind].get(name)
+    _IN_PROCESS[kind][name] = info
+    _IN_PROCESS_OBJECTS[info] = obj
+    try:
+        yield info
+    finally:
+        del _IN_PROCESS_OBJECTS[info]
+        if previous is None:
+            del _IN_PROCESS[kind][name]
+        else:
+            _IN_PROCESS[kind][name] = previous
 
 
 def lookup(kind: Kind, name: str, *, where: str | None = None) -> PluginInfo:

@@ -28,13 +28,26 @@ def prepare_data(spec: BaseModel, console: Console) -> None:
     from asc_bench.data.prepare import prepare_caches
     from asc_bench.engine import build_data
 
-    prepare_caches(build_data(spec), console)
+    setup = build_data(spec)
+    for transform in setup.pipeline.transforms:
+        transform.prepare()  # e.g. the dir transform's impulse responses: refused before any cache is built
+    prepare_caches(setup, console)
 
 
-def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, leaderboard: bool = True) -> list[Path]:
-    """Validate → complexity → caches → Ray Tune trials → records → leaderboard; return the record paths."""
+def run_spec(
+    spec: BaseModel,
+    *,
+    console: Console,
+    address: str | None = None,
+    leaderboard: bool = True,
+    resume: bool = False,
+) -> list[Path]:
+    """Validate → complexity → search plan → Ray → caches → Ray Tune trials → records → leaderboard; return
+    the record paths. ``resume`` continues the spec's latest interrupted experiment instead."""
+    from asc_bench.cluster import check_resources, start_ray
     from asc_bench.engine import check_complexity
     from asc_bench.spec import resolve_for_run
+    from asc_bench.sweep import plan_sweep, render_summary
     from asc_bench.tune import run_experiment
 
     spec = resolve_for_run(spec)
@@ -44,23 +57,41 @@ def run_spec(spec: BaseModel, *, console: Console, address: str | None = None, l
         f"{report.param_bytes:,} B at {report.param_dtype}; input {'x'.join(map(str, report.input_shape))}"
         " - within limits"
     )
+    plan = plan_sweep(spec)
+    if plan.is_sweep:
+        console.print(
+            f"search ({plan.search}): {plan.num_trials} trials = {plan.num_trials // len(plan.seeds)} "
+            f"configurations x {len(plan.seeds)} seed(s), choosing on {plan.metric} ({plan.mode})"
+        )
+    if plan.on_test:
+        console.print(
+            "[bold yellow]warning:[/bold yellow] the dataset has no validation split; the best configuration is "
+            f"chosen on {plan.metric} (tune.select_on_test), so its test scores are optimistic."
+        )
+    start_ray(address)  # an unreachable cluster or too large trials are refused before any data work
+    check_resources(spec.tune.resources.cpu, spec.tune.resources.gpu)  # type: ignore[attr-defined]
     prepare_data(spec, console)
     epochs = spec.trainer.epochs  # type: ignore[attr-defined]
-    seeds = list(spec.seeds)  # type: ignore[attr-defined]
+    shown = plan.metric or "test_macro_acc"
     with _progress(console) as progress:
         tasks: dict[str, Any] = {}
-        overall = progress.add_task("trials", total=len(seeds) * epochs, info="starting Ray")
+        overall = progress.add_task("trials", total=plan.num_trials * epochs, info="starting Ray")
 
         def on_result(trial_id: str, result: dict[str, Any]) -> None:
             if trial_id not in tasks:
                 tasks[trial_id] = progress.add_task(f"trial {trial_id}", total=epochs, info="")
-            acc = result.get("test_macro_acc")
-            info = f"loss {result['train_loss']:.3f}" + (f"  test macro acc {acc:.1%}" if acc is not None else "")
-            progress.update(tasks[trial_id], completed=result["epoch"], info=info)
+            score = result.get(shown)
+            text = "" if score is None else f"  {shown} {score:.1%}" if "acc" in shown else f"  {shown} {score:.3f}"
+            progress.update(tasks[trial_id], completed=result["epoch"], info=f"loss {result['train_loss']:.3f}{text}")
             progress.update(overall, advance=1, info="")
 
-        records = run_experiment(spec, address=address, on_result=on_result)
-        progress.update(overall, completed=len(seeds) * epochs)
+        outcome = run_experiment(spec, plan, address=address, on_result=on_result, resume=resume)
+        if not outcome.interrupted:
+            progress.update(overall, completed=plan.num_trials * epochs)
+    if plan.is_sweep and not outcome.interrupted:
+        render_summary(outcome.configs, plan, console)
+    outcome.raise_problems()
+    records = outcome.records
     if not records:
         raise UserError("the experiment finished without writing any result record.")
     console.print(f"wrote {len(records)} result record(s) under {records[0].parent.parent}")

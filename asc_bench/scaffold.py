@@ -137,6 +137,11 @@ def scaffold_plugin(name: str, kind: registry.Kind = "model", parent: Path = Pat
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render(templates.joinpath(template).read_text(encoding="utf-8"), values), encoding="utf-8")
         os.replace(tmp, target)
+    except OSError as exc:
+        raise UserError(
+            f"writing the package {target} failed: {exc}. Nothing was left behind.",
+            fix="Free disk space or choose another --dir.",
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target, sorted(files)

@@ -7,7 +7,7 @@ import copy
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from asc_bench import registry
 from asc_bench.complexity import Limits
 from asc_bench.errors import UserError
+from asc_bench.search_space import check_space
+from asc_bench.tune_spec import Resources, TuneSection  # noqa: F401 - Resources: public via spec
 from asc_bench.yaml_positions import PathKey, Position, load_yaml
 
 PLUGIN_SLOTS: dict[tuple[str, ...], registry.Kind] = {
@@ -30,25 +32,6 @@ NON_SEMANTIC_TOP_LEVEL = ("name", "seeds", "tune", "output", "description")
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Resources(StrictModel):
-    """Resources Ray Tune gives each trial."""
-
-    cpu: float = Field(1.0, gt=0, description="CPU cores per trial (also torch's thread count).")
-    gpu: float = Field(0.0, ge=0, description="GPUs per trial (fractions allowed).")
-
-
-class TuneSection(StrictModel):
-    """How the trials run under Ray Tune."""
-
-    metric: Literal["macro_acc", "micro_acc", "log_loss"] = Field(
-        "macro_acc", description="The metric each epoch reports as the trial's score."
-    )
-    resources: Resources = Field(default_factory=Resources)
-    max_concurrent_trials: int | None = Field(
-        None, ge=1, description="At most this many trials at once (default: as many as resources allow)."
-    )
 
 
 class RuntimeSection(StrictModel):
@@ -140,14 +123,14 @@ def _named_plugins(raw: dict[str, Any], source: str, positions: dict[PathKey, Po
             continue
         where = _where(source, positions, path, ".".join(map(str, path)))
         name = _plugin_type(value, where, kind)
-        registry.lookup(kind, name, where=_where(source, positions, (*path, "type"), ".".join(path) + ".type"))
+        registry.load(kind, name, where=_where(source, positions, (*path, "type"), ".".join(path) + ".type"))
         names[kind].append(name)
     transforms = _get(raw, TRANSFORMS_PATH)
     for i, item in enumerate(transforms if isinstance(transforms, list) else []):
         path = (*TRANSFORMS_PATH, i)
         label = f"data.transforms[{i}]"
         name = _plugin_type(item, _where(source, positions, path, label), "transform")
-        registry.lookup("transform", name, where=_where(source, positions, (*path, "type"), label + ".type"))
+        registry.load("transform", name, where=_where(source, positions, (*path, "type"), label + ".type"))
         names["transform"].append(name)
     return names
 
@@ -209,12 +192,19 @@ def validate_spec(raw: Any, *, source: str = "<spec>", positions: dict[PathKey, 
     names = _named_plugins(raw, source, positions)
     model = build_spec_model(names)
     try:
-        return model.model_validate(raw)
+        spec = model.model_validate(raw)
     except ValidationError as exc:
         raise UserError(
             "the spec is invalid: " + _format_errors(exc, raw, source, positions) + ".",
             fix="Run `asc-bench schema` for every field, or see docs/specs.md.",
         ) from None
+    check_space(
+        spec.tune.space,  # type: ignore[attr-defined]
+        full=spec.model_dump(mode="json"),
+        semantic=semantic_dict(spec),
+        where=lambda key: _where(source, positions, ("tune", "space", key), f"tune.space.{key}"),
+    )
+    return spec
 
 
 def parse_override(text: str) -> tuple[list[str | int], Any]:
@@ -316,6 +306,15 @@ def spec_hash(spec: BaseModel) -> str:
     """A short canonical hash of the spec's semantic fields (the leaderboard groups seeds by it)."""
     canonical = json.dumps(semantic_dict(spec), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def plugins_used(spec: BaseModel) -> list[dict[str, str]]:
+    """Kind, name, distribution, version and entry point of every plugin a validated spec names (in spec
+    order, each once), for result records."""
+    data = spec.model_dump(mode="json")
+    used = [(kind, _get(data, path)["type"]) for path, kind in PLUGIN_SLOTS.items() if _get(data, path)]
+    used += [("transform", item["type"]) for item in _get(data, TRANSFORMS_PATH) or []]
+    return [registry.provenance(kind, name) for kind, name in dict.fromkeys(used)]
 
 
 def full_schema() -> dict[str, Any]:

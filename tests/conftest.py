@@ -81,3 +81,24 @@ def ray_local():
     start_ray(num_cpus=2)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cache_dir: Path) -> Path:
+    """The trial folder (record.json, model.pt) of one tiny run made by `asc-bench run` (1 seed, 1 epoch)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("finished")
+    spec = spec_file(folder, synth_root, name="finished", extra="tune: {resources: {cpu: 1}}")
+    env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (record,) = (folder / "runs" / "finished").glob("*/*/record.json")
+    return record.parent

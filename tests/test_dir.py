@@ -63,6 +63,8 @@ def test_writer_is_deterministic_and_never_overwrites(tmp_path: Path) -> None:
 
 def test_responses_are_resampled_to_the_working_rate(irs: Path) -> None:
     transform = DeviceImpulseResponses(DIRConfig(folder=irs), sample_rate=SR)
+    assert transform.responses is None, "nothing is read until prepare(): `complexity` needs no files"
+    transform.prepare()
     longest = max(sf.info(p).frames for p in irs.glob("*.wav"))
     assert transform.responses.shape[0] == 4
     assert abs(transform.responses.shape[1] - longest * SR / IR_SAMPLE_RATE) <= 1
@@ -106,10 +108,10 @@ def test_probability_and_evaluation(irs: Path) -> None:
 
 def test_folder_and_device_errors(tmp_path: Path, irs: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
-        DeviceImpulseResponses(DIRConfig(folder=tmp_path / "nope"), sample_rate=SR)
+        DeviceImpulseResponses(DIRConfig(folder=tmp_path / "nope"), sample_rate=SR).prepare()
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="holds no .wav files"):
-        DeviceImpulseResponses(DIRConfig(folder=tmp_path / "empty"), sample_rate=SR)
+        DeviceImpulseResponses(DIRConfig(folder=tmp_path / "empty"), sample_rate=SR)(_batch([0]), _ctx())
     transform = DeviceImpulseResponses(DIRConfig(folder=irs, devices=["a", "zz"]), sample_rate=SR)
     with pytest.raises(UserError, match=r"\['zz'\].*its devices: a, b, c, s1"):
         transform(_batch([0, 1]), _ctx())

@@ -1,20 +1,59 @@
+import csv
+import io
+import json
 import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from record_factory import BASELINE_DEVICE_ACC, CITIES, make_record
+from record_factory import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
 from rich.console import Console
 
+from asc_bench.errors import UserError
 from asc_bench.leaderboard import aggregate, collect, tables
+from asc_bench.leaderboard_files import render_csv, render_json
+from asc_bench.leaderboard_html import render_html
 from asc_bench.leaderboard_render import render_markdown, render_terminal, write_markdown
-from asc_bench.results import write_record
+from asc_bench.leaderboard_store import (
+    COMMITTED,
+    add_entry,
+    committed_measured,
+    load_board,
+    publish,
+    write_formats,
+)
+from asc_bench.reported import ReportedEntry
+from asc_bench.results import record_digest, write_record
 
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 A_MACRO = (0.55, 0.57, 0.56)
 A_DEVICE_A = (0.66, 0.69, 0.67)
+SYNTH = "synthetic (asc-bench synth v1: seed=0)"
 
 
 def hand_stats(values):
     mean = sum(values) / len(values)
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
+def reported_file(folder: Path, name: str = "Published net", split: str = "fold1", acc: float = 0.5) -> Path:
+    entry = ReportedEntry(
+        name=name,
+        citation="A. Author, Some paper (2024)",
+        url="https://example.org/paper",
+        runs=5,
+        dataset={"type": "tau22", "split": split, "identity": "TAU22 development"},
+        complexity={"macs": 20_000_000, "params": 100_000, "param_bytes": 100_000, "param_dtype": "int8"},
+        metrics={"macro_acc": {"mean": acc, "std": 0.01}, "per_device": {"a": 0.7, "s6": 0.4}},
+    )
+    path = folder / "reported" / f"{name.replace(' ', '-')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(entry.model_dump_json(indent=2))
+    return path
 
 
 @pytest.fixture
@@ -43,7 +82,7 @@ def test_aggregate_mean_and_sample_std():
 def test_collect_aggregates_seeds(results):
     entries = collect([results])
     a = next(e for e in entries if e.name == "cp_mobile")
-    assert a.seeds == [1, 2, 3]  # the older duplicate of seed 2 is ignored
+    assert a.seeds == [1, 2, 3] and a.runs == 3  # the older duplicate of seed 2 is ignored
     mean, std = hand_stats(A_MACRO)
     assert a.macro_acc.mean == pytest.approx(mean) and a.macro_acc.std == pytest.approx(std)
     assert a.macro_acc.std == pytest.approx(0.01)
@@ -52,10 +91,11 @@ def test_collect_aggregates_seeds(results):
     micro = [(sum(BASELINE_DEVICE_ACC.values()) - BASELINE_DEVICE_ACC["a"] + d) / 9 for d in A_DEVICE_A]
     assert (a.micro_acc.mean, a.micro_acc.std) == pytest.approx(hand_stats(micro))
     assert a.per_device["s4"].std == pytest.approx(0.0)
-    assert list(a.per_city) == list(CITIES)
+    assert list(a.per_city) == list(CITIES) and list(a.per_class) == list(CLASSES)
     assert a.unseen_acc.mean == pytest.approx((0.5305 + 0.5235 + 0.4858) / 3)
     assert (a.macs, a.params, a.param_bytes, a.param_dtype) == (29_419_156, 61_148, 122_296, "float16")
-    assert len(a.records) == 3
+    assert a.macs_fused == 29_407_820 and a.seen_devices == ["a", "b", "c", "s1", "s2", "s3"]
+    assert len(a.records) == 3 and len(set(a.digests)) == 3 and a.source == str(results)
 
 
 def test_newest_duplicate_wins(tmp_path):
@@ -66,28 +106,58 @@ def test_newest_duplicate_wins(tmp_path):
 
 
 def test_ranking_and_one_table_per_dataset(results):
-    entries = collect([results])
-    boards = tables(entries)
+    boards = tables(collect([results]))
     assert len(boards) == 2
     (fold1_title, fold1), (split5_title, split5) = sorted(boards, key=lambda b: b[0])
-    assert "fold1" in fold1_title and "split5" in split5_title
+    assert "fold1" in fold1_title and "split5" in split5_title and fold1_title.startswith("Measured")
     assert [e.name for e in fold1] == ["tf_sepnet", "cp_mobile"]  # ranked by mean macro accuracy
     assert fold1[0].macro_acc.n == 1 and fold1[0].macro_acc.std == 0.0
     assert [e.name for e in split5] == ["baseline2024"]
 
 
-def test_markdown_has_overall_device_and_city_tables(results, tmp_path):
-    text = render_markdown(collect([results]))
-    assert text.count("## tau22 · ") == 2
-    assert text.count("### Per device") == 2 and text.count("### Per city") == 2
-    assert "| # | system | a | b | c | s1 | s2 | s3 | s4 | s5 | s6 |" in text
-    assert "| # | system | barcelona | helsinki |" in text
-    assert "| 2 | cp_mobile | 1, 2, 3 | 56.00 ± 1.00 |" in text
-    assert "| 67.33 ± 1.53 |" in text  # device a of cp_mobile
-    assert "| 29.42 | 61,148 | 122.30 | float16 |" in text
+def test_identity_ranks_one_dataset_across_machines(tmp_path):
+    """Records on the same synthetic data (same identity) but different file times share a table."""
+    for i, fingerprint in enumerate(("aaaa", "bbbb")):
+        record = make_record(f"m{i}", 1, 0.5 + i / 10, spec_hash=f"h{i}", fingerprint=fingerprint)
+        record.dataset.identity = SYNTH
+        write_record(record, tmp_path / f"r{i}/record.json")
+    other = make_record("m2", 1, 0.9, spec_hash="h2")
+    other.dataset.identity = "synthetic (asc-bench synth v1: seed=1)"
+    write_record(other, tmp_path / "r2/record.json")
+    boards = dict(tables(collect([tmp_path])))
+    assert [e.name for e in boards[f"Measured · {SYNTH} · fold1"]] == ["m1", "m0"]
+    assert len(boards) == 2
+
+
+def test_reported_entries_get_their_own_tables(results, tmp_path):
+    entries_dir = tmp_path / "entries"
+    reported_file(entries_dir, "Published net", split="fold1", acc=0.99)  # better, but never ranked with ours
+    entries = load_board([results], entries_dir=entries_dir)
+    boards = tables(entries)
+    kinds = [{e.kind for e in group} for _, group in boards]
+    assert kinds == [{"measured"}, {"measured"}, {"reported"}]  # measured first, one kind per table
+    title, (pub,) = boards[-1]
+    assert title.startswith("Reported figures (published, not measured here) · TAU22 development")
+    assert pub.macro_acc.mean == 0.99 and pub.macro_acc.std == 0.01 and pub.runs == 5
+    assert load_board([results], entries_dir=entries_dir, reported=False) == collect([results])
+    text = render_markdown(entries)
+    assert "[Published net](https://example.org/paper)" in text and "A. Author, Some paper (2024)" in text
+    assert "| 1 | [Published net](https://example.org/paper) | 5 runs | 99.00 ± 1.00 |" in text
+
+
+def test_markdown_has_overall_class_device_and_city_tables(results, tmp_path):
     out = tmp_path / "board" / "README.md"
     write_markdown(collect([results]), out)
-    assert out.read_text() == text
+    text = out.read_text()
+    assert text.count("## Measured · tau22 · ") == 2
+    assert text.count("### Per device") == 2 and text.count("### Per city") == 2 and "### Per class" in text
+    assert "| # | system | a | b | c | s1 | s2 | s3 | s4 † | s5 † | s6 † |" in text
+    assert "| # | system | barcelona | helsinki |" in text
+    assert "| 2 | [cp_mobile](../a1/record.json) | 1, 2, 3 | 56.00 ± 1.00 |" not in text  # links the seeds' folder
+    assert "| 2 | [cp_mobile](..) | 1, 2, 3 | 56.00 ± 1.00 |" in text
+    assert "| 67.33 ± 1.53 |" in text  # device a of cp_mobile
+    assert "| 29.42 | 61,148 | 122.30 | float16 |" in text
+    assert "† device not in the training split (unseen)." in text
 
 
 def test_terminal_render(results):
@@ -99,3 +169,136 @@ def test_terminal_render(results):
     empty = Console(record=True)
     render_terminal([], empty)
     assert "No result records" in empty.export_text()
+
+
+def test_csv_and_json_parse_back(results, tmp_path):
+    entries = load_board([results], entries_dir=None)
+    paths = write_formats(entries, ["csv", "json", "csv"], tmp_path / "out")  # duplicates are written once
+    assert [p.name for p in paths] == ["leaderboard.csv", "leaderboard.json"]
+    rows = list(csv.DictReader(io.StringIO(paths[0].read_text())))
+    assert [(r["name"], r["rank"]) for r in rows] == [("tf_sepnet", "1"), ("cp_mobile", "2"), ("baseline2024", "1")]
+    cp = rows[1]
+    assert float(cp["macro_acc_mean"]) == pytest.approx(hand_stats(A_MACRO)[0])
+    assert float(cp["macro_acc_std"]) == pytest.approx(hand_stats(A_MACRO)[1])
+    assert float(cp["device_a"]) == pytest.approx(hand_stats(A_DEVICE_A)[0])
+    assert cp["seeds"] == "1 2 3" and cp["macs"] == "29419156" and cp["param_dtype"] == "float16"
+    assert cp["records"].split() == ["../a1/record.json", "../a2/record.json", "../a3/record.json"]
+    assert cp["macro_acc_float32_mean"] == ""  # the factory records have no float32 metrics
+    data = json.loads(paths[1].read_text())
+    assert data["format"] == "asc-bench leaderboard" and len(data["tables"]) == 2
+    first = data["tables"][0]
+    assert first["kind"] == "measured" and first["dataset"]["split"] == "fold1"
+    entry = first["entries"][1]
+    assert entry["name"] == "cp_mobile" and entry["seeds"] == [1, 2, 3]
+    assert entry["macro_acc"]["mean"] == pytest.approx(0.56) and entry["macro_acc"]["n"] == 3
+    assert entry["per_device"]["a"]["std"] == pytest.approx(hand_stats(A_DEVICE_A)[1])
+    assert render_json(entries) == render_json(entries) and render_csv(entries).count("\n") == 4
+
+
+def test_write_formats_single_file_and_unknown_format(results, tmp_path):
+    entries = collect([results])
+    (path,) = write_formats(entries, ["html"], tmp_path / "page.html")
+    assert path == tmp_path / "page.html" and path.read_text().startswith("<!DOCTYPE html>")
+    with pytest.raises(UserError, match="unknown --format pdf"):
+        write_formats(entries, ["md", "pdf"], tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_add_entry_and_board_beside_runs(results, tmp_path):
+    entries_dir = tmp_path / "lb" / "entries"
+    target = add_entry([results / "a1", results / "a2", results / "a3"], entries_dir, "cp-mobile-short")
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*.json")) == [
+        "seed1/record.json",
+        "seed2/record.json",
+        "seed3/record.json",
+    ]
+    assert (target / "seed1" / "record.json").read_bytes() == (results / "a1" / "record.json").read_bytes()
+    (committed,) = committed_measured(entries_dir)
+    assert committed.name == "cp-mobile-short" and committed.source == COMMITTED and committed.seeds == [1, 2, 3]
+
+    # The same records in runs/ are not counted twice; a new run of the same spec is its own row.
+    write_record(make_record("cp_mobile", 4, 0.58, minutes=20), results / "a4/record.json")
+    entries = load_board([results], entries_dir=entries_dir)
+    fold1 = next(group for title, group in tables(entries) if "fold1" in title)
+    assert [(e.name, e.source, e.seeds) for e in fold1] == [
+        ("tf_sepnet", str(results), [7]),
+        ("cp_mobile", str(results), [4]),
+        ("cp-mobile-short", COMMITTED, [1, 2, 3]),
+    ]
+    assert "| source |" in render_markdown(entries)
+
+    with pytest.raises(UserError, match="already has an entry named cp-mobile-short"):
+        add_entry([results / "b7"], entries_dir, "cp-mobile-short")
+    add_entry([results / "b7"], entries_dir, "cp-mobile-short", replace=True)
+    assert [e.name for e in committed_measured(entries_dir)] == ["cp-mobile-short"]
+    assert committed_measured(entries_dir)[0].seeds == [7]
+    with pytest.raises(UserError, match="form 3"):
+        add_entry([results], entries_dir, "all")
+    with pytest.raises(UserError, match="not a folder name"):
+        add_entry([results / "b7"], entries_dir, "../escape")
+    assert sorted(p.name for p in (entries_dir / "measured").iterdir()) == ["cp-mobile-short"]  # nothing partial
+
+
+def test_an_entry_folder_holds_one_spec(results, tmp_path):
+    entries_dir = tmp_path / "entries"
+    shutil.copytree(results / "a1", entries_dir / "measured" / "mixed" / "seed1")
+    shutil.copytree(results / "b7", entries_dir / "measured" / "mixed" / "seed7")
+    with pytest.raises(UserError, match="holds records of 2 different specs"):
+        committed_measured(entries_dir)
+
+
+def test_publish_renders_only_the_entries(results, tmp_path):
+    entries_dir = tmp_path / "lb" / "entries"
+    add_entry([results / "b7"], entries_dir, "sepnet")
+    reported_file(entries_dir)
+    readme, page = publish(entries_dir)
+    assert (readme, page) == (tmp_path / "lb" / "README.md", tmp_path / "lb" / "index.html")
+    text = readme.read_text()
+    assert "[sepnet](entries/measured/sepnet/seed7/record.json)" in text and "cp_mobile" not in text
+    assert "Published net" in text and 'href="entries/measured/sepnet/seed7/record.json"' in page.read_text()
+
+
+def test_committed_leaderboard_is_current():
+    """leaderboard/README.md and index.html are exactly what the committed entries render to."""
+    entries_dir = ROOT / "leaderboard" / "entries"
+    entries = load_board([], entries_dir=entries_dir)
+    assert any(e.kind == "measured" for e in entries) and any(e.kind == "reported" for e in entries)
+    base = ROOT / "leaderboard"
+    for name, render in (("README.md", render_markdown), ("index.html", render_html)):
+        assert (base / name).read_text(encoding="utf-8") == render(entries, base=base), (
+            f"leaderboard/{name} is stale: run `asc-bench leaderboard --publish`"
+        )
+    measured = [e for e in entries if e.kind == "measured"]
+    assert all(e.dataset.identity and e.dataset.identity.startswith("synthetic") for e in measured)
+    assert all(record_digest for e in measured for _ in e.records)
+
+
+def test_cli_leaderboard_formats_add_and_errors(results, tmp_path):
+    env = {**os.environ, "COLUMNS": "160"}
+
+    def cli(*args, cwd=tmp_path):
+        return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+    entries_dir = tmp_path / "lb" / "entries"
+    reported_file(entries_dir)
+    done = cli("leaderboard", results, "--entries", entries_dir, "--format", "csv", "--format", "md", "--out", "o")
+    assert done.returncode == 0, done.stderr
+    assert "tf_sepnet" in done.stdout and "Published net" in done.stdout and "wrote o/leaderboard.csv" in done.stdout
+    assert "Published net" in (tmp_path / "o" / "leaderboard.md").read_text()
+    quiet = cli("leaderboard", results, "--no-entries", "--markdown", "m.md")
+    assert quiet.returncode == 0 and "Published net" not in (tmp_path / "m.md").read_text()
+
+    added = cli("leaderboard", results / "b7", "--entries", entries_dir, "--add", "sepnet")
+    assert added.returncode == 0, added.stderr
+    assert "added entry sepnet" in added.stdout and (tmp_path / "lb" / "index.html").is_file()
+
+    for args, message in (
+        (("leaderboard", tmp_path / "missing"), "no such file or folder"),
+        (("leaderboard", results, "--format", "pdf"), "unknown --format pdf"),
+        (("leaderboard", "--add", "x", "--entries", entries_dir), "--add needs the run"),
+        (("leaderboard", results / "b7", "--entries", entries_dir, "--add", "sepnet"), "already has an entry"),
+        (("leaderboard", "--no-entries"), "no result records found"),
+    ):
+        failed = cli(*args)
+        assert failed.returncode == 2, (args, failed.stdout, failed.stderr)
+        assert message in " ".join(failed.stderr.split()) and "Traceback" not in failed.stderr

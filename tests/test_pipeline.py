@@ -53,3 +53,12 @@ def test_pipeline_without_front_end_is_refused() -> None:
 def test_inconsistent_transform_settings_name_the_spec_field() -> None:
     with pytest.raises(UserError, match=r"data\.transforms\[1\] \(mel\): .*fmax"):
         Pipeline(configs({"type": "roll"}, {"type": "mel", "fmax": 30000}), sample_rate=32000)
+
+
+def test_cached_domain_says_what_the_cache_holds() -> None:
+    waveforms = Pipeline(configs({"type": "roll"}, {"type": "mel"}), sample_rate=32000)
+    features = Pipeline(configs({"type": "mel", "n_mels": 64}, {"type": "freq_mask"}), sample_rate=32000)
+    assert waveforms.cached_domain == "waveform" and features.cached_domain == "features"
+    assert waveforms.cache_description() == {"sample_rate": 32000, "cached": []}
+    assert [p["type"] for p in features.cache_description()["cached"]] == ["mel"]
+    assert features.crop_offsets is None

@@ -350,3 +350,80 @@ def test_read_other_file_rate_is_resampled(tmp_path):
     root = mini_root(tmp_path)
     write_wav(root / CLIPS[3], rate=48000)
     assert dataset(root).read(3, 32000).shape == (32000,)
+
+
+# --------------------------------------------------------------------------------------------- pieces, hold-out
+
+
+def test_pieces_come_from_the_file_names(synth):
+    table = dataset(synth).clips()
+    assert table.pieces is not None and table.pieces.dtype == np.int64
+    assert table.pieces.tolist() == [int(clip_id[:-4].split("-")[4]) for clip_id in table.ids]
+
+
+def test_meta_piece_must_be_a_number(tmp_path):
+    row = "audio/airport-lisbon-1000-40000-x-a.wav\tairport\tlisbon-1000\ta\n"
+    meta = "filename\tscene_label\tidentifier\tsource_label\n" + row
+    message = user_error(dataset(mini_root(tmp_path, meta=meta)).clips)
+    assert "is not of the form" in message and "meta.csv:2" in message
+
+
+def held_out(root: Path, fraction: float = 0.3, seed: int = 0) -> TAU22Dataset:
+    return TAU22Dataset(TAU22Config(root=root, validation={"fraction": fraction, "seed": seed}))
+
+
+def test_validation_is_held_out_by_recording_location(synth_root):
+    from asc_bench.testing import check_dataset
+
+    base, held = dataset(synth_root), held_out(synth_root)
+    assert base.splits() == ("train", "test") and held.splits() == ("train", "validation", "test")
+    full, train, val = base.split("train"), held.split("train"), held.split("validation")
+    assert sorted(np.concatenate([train, val]).tolist()) == sorted(full.tolist())
+    assert np.array_equal(train, full[np.isin(full, train)]), "file order is kept"
+    locations, labels = held.meta.locations, held.clips().labels
+    assert not set(locations[train]) & set(locations[val]), "no location on both sides"
+    assert set(labels[val]) == set(range(10)), "every class has a held-out location"
+    assert set(labels[train]) == set(range(10)), "and keeps one for training"
+    assert np.array_equal(held.split("test"), base.split("test"))
+    assert np.array_equal(held_out(synth_root).split("validation"), val), "same seed, same split"
+    assert not np.array_equal(held_out(synth_root, seed=1).split("validation"), val)
+    check_dataset(TAU22Dataset, {"type": "tau22", "root": synth_root, "validation": {"fraction": 0.3}})
+
+
+def test_validation_needs_two_locations_per_scene(synth):
+    message = user_error(held_out(synth, 0.5).split, "train")  # TINY: one training location per scene
+    assert "cannot hold out a validation split" in message and "fraction to 0" in message
+
+
+def test_validation_fraction_is_checked(tmp_path):
+    for fraction in (-0.1, 1.0):
+        with pytest.raises(pydantic.ValidationError):
+            TAU22Config(root=tmp_path, validation={"fraction": fraction})
+    assert TAU22Config(root=tmp_path).validation.fraction == 0.0
+
+
+def test_read_many_is_batched_read_and_read_joined_has_no_seam(synth):
+    ds = dataset(synth)
+    table = ds.clips()
+    rows = np.flatnonzero(table.recordings == table.recordings[0])
+    rows = rows[np.argsort(table.pieces[rows])][:3]
+    assert np.array_equal(ds.read_many(rows, 32000), np.stack([ds.read(int(r), 32000) for r in rows]))
+    joined = ds.read_joined(rows[:2], 44100)
+    assert np.array_equal(joined, np.concatenate([ds.read(int(r), 44100) for r in rows[:2]]))
+    joined = ds.read_joined(rows[:2], 32000)
+    separate = np.concatenate([ds.read(int(r), 32000) for r in rows[:2]])
+    assert joined.shape == (64000,) and joined.dtype == np.float32
+    np.testing.assert_allclose(joined[:31000], separate[:31000], atol=1e-6)
+    np.testing.assert_allclose(joined[33000:], separate[33000:], atol=1e-6)
+    seam = slice(31990, 32010)  # resampled one by one, each clip's edge is filtered against silence
+    assert np.abs(joined[seam] - separate[seam]).max() > 1e-4
+
+
+def test_split_file_reports_every_unknown_clip(tmp_path):
+    root = mini_root(tmp_path)
+    split = root / "evaluation_setup" / "fold1_train.csv"
+    unknown = [f"audio/tram-lisbon-9-40000-{i}-a.wav\ttram\n" for i in range(3)]
+    split.write_text("filename\tscene_label\n" + f"{CLIPS[0]}\tairport\n" + "".join(unknown))
+    message = user_error(dataset(root).split, "train")
+    assert "line 3 names the clip 'audio/tram-lisbon-9-40000-0-a.wav'" in message
+    assert "2 more line(s) name unknown clips too (line 4, line 5)" in message

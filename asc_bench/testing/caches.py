@@ -46,6 +46,7 @@ def _request(source: RowSource, key: str, count: int, chunk: int = 4) -> CacheRe
 
 
 def _read_all(cache: Cache, request: CacheRequest) -> torch.Tensor:
+    cache.prepare(request)
     store = cache.open(request)
     return store.get(np.arange(request.count))
 
@@ -100,7 +101,6 @@ def check_cache(cls: type, config: Any = None, *, count: int = 10) -> Cache:
 def _check_failed_build(cls: type, cache: Cache, key: str, count: int) -> None:
     broken = _request(RowSource(fail_after=4), key, count)
     try:
-        cache.prepare(broken)
         _read_all(cache, broken)
     except _BrokenFill:
         pass
@@ -110,9 +110,7 @@ def _check_failed_build(cls: type, cache: Cache, key: str, count: int) -> None:
     else:
         fail(cls, "a fill that raised an error did not make prepare/open/get fail")
     good = RowSource()
-    request = _request(good, key, count)
-    cache.prepare(request)
-    rows = _read_all(cache, request)
+    rows = _read_all(cache, _request(good, key, count))
     expect(
         np.array_equal(rows.numpy(), good.expected(np.arange(count))),
         cls,

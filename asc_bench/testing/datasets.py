@@ -13,22 +13,17 @@ COLUMNS = ("labels", "devices", "cities", "recordings")
 NAMES = {"labels": "class_names", "devices": "device_names", "cities": "city_names"}
 
 
-def _split_names(dataset: Dataset) -> tuple[str, ...]:
-    splits = getattr(dataset, "splits", None)
-    return tuple(splits()) if callable(splits) else ("train", "test")
-
-
 def check_dataset(cls: type, config: Any = None, *, sample_rate: int = 32000, reads: int = 4) -> Dataset:
     """Check a dataset plugin the way the built-in datasets are checked; returns the instance.
 
     - the plugin contract and documented options;
     - the clip table is complete: every column has one entry per clip, ids are unique, labels, devices
       and cities index their (unique, non-empty) name lists, recordings are non-negative;
-    - every split is a non-empty set of distinct rows, and no two splits share a clip or a recording
-      (the pieces of one recording on both sides would leak the test set into training);
+    - every split of ``splits()`` (at least train and test) is a non-empty set of distinct rows, and no
+      two splits share a clip or a recording (pieces of one recording on both sides leak the test set);
     - ``fingerprint()`` is a non-empty string, equal for two instances with the same settings;
     - ``read`` decodes mono float32 finite audio, every clip equally long, reproducibly; ``read_many``
-      stacks the same; half the sample rate gives half the samples.
+      stacks the same; half the sample rate gives half the samples; ``check()`` finds no errors.
     """
     check_config(cls, "dataset")
     expect(issubclass(cls, Dataset), cls, "must subclass asc_bench.api.Dataset")
@@ -37,13 +32,16 @@ def check_dataset(cls: type, config: Any = None, *, sample_rate: int = 32000, re
     clips = dataset.clips()
     expect(isinstance(clips, ClipTable), cls, "clips() must return an asc_bench.api.ClipTable")
     _check_table(cls, clips)
-    rows = {name: np.asarray(dataset.split(name)) for name in _split_names(dataset)}
+    rows = {name: np.asarray(dataset.split(name)) for name in dataset.splits()}
     _check_splits(cls, clips, rows)
     fingerprint = dataset.fingerprint()
     expect(isinstance(fingerprint, str) and bool(fingerprint), cls, "fingerprint() must be a non-empty string")
     expect(cls(config).fingerprint() == fingerprint, cls, "fingerprint() differs between equal instances")
     expect(isinstance(dataset.describe(), str) and bool(dataset.describe()), cls, "describe() must give text")
-    _check_audio(cls, dataset, np.concatenate(list(rows.values())), sample_rate, reads)
+    every_row = np.concatenate(list(rows.values()))
+    _check_audio(cls, dataset, every_row, sample_rate, reads)
+    errors = [f.message for f in dataset.check(every_row[:reads]) if f.severity == "error"]
+    expect(not errors, cls, f"check() reports errors on its own data: {'; '.join(errors)}")
     return dataset
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 
+from asc_bench import registry
 from asc_bench.api import Trainer
 from asc_bench.engine import run_trial
 from asc_bench.results import ResultRecord
@@ -53,9 +54,10 @@ def check_trainer(
 ) -> ResultRecord:
     """Check a trainer plugin the way the built-in trainers are checked; returns the trial's record.
 
-    Runs two epochs of a real trial (the engine's own ``run_trial``, without Ray) on the small synthetic
-    dataset (:func:`synthetic_dataset`, or ``dataset_root``) with a tiny model, then resumes a second trial
-    from the first epoch's checkpoint. Checks:
+    Runs two epochs of a real trial (the engine's own ``run_trial``, in this process, with ``cls`` standing
+    in for its registered name) on the small synthetic dataset (:func:`synthetic_dataset`, or
+    ``dataset_root``) with a tiny model, then resumes a second trial from the first epoch's checkpoint.
+    Checks:
 
     - the plugin contract and documented options; ``epochs`` and ``batch_size`` options (overridden to 2
       and 64 here);
@@ -64,7 +66,7 @@ def check_trainer(
     - resuming from the epoch-1 checkpoint gives exactly the uninterrupted run's scores (everything the
       trainer needs, e.g. optimiser and schedule state, is in ``state_dict``).
     """
-    check_config(cls, "trainer")
+    name = check_config(cls, "trainer")
     expect(issubclass(cls, Trainer), cls, "must subclass asc_bench.api.Trainer")
     fields = cls.Config.model_fields
     expect({"epochs", "batch_size"} <= set(fields), cls, "its Config needs `epochs` and `batch_size` options")
@@ -86,14 +88,15 @@ def check_trainer(
             "limits": {"preset": "none"},
         }
         threads = torch.get_num_threads()
-        try:
-            first = CheckpointReporter()
-            record = _trial(spec, folder / "full", first)
-            resumed = CheckpointReporter(start=first.state(0))
-            again = _trial(spec, folder / "resumed", resumed)
-        finally:
-            torch.set_num_threads(threads)
-    _check_rows(cls, first)
+        with registry.in_process("trainer", name, cls):
+            try:
+                first = CheckpointReporter()
+                record = _trial(spec, folder / "full", first)
+                _check_rows(cls, first)
+                resumed = CheckpointReporter(start=first.state(0))
+                again = _trial(spec, folder / "resumed", resumed)
+            finally:
+                torch.set_num_threads(threads)
     expect([row["epoch"] for row in resumed.rows] == [2], cls, "the resumed trial did not start at epoch 2")
     expect(
         again.metrics == record.metrics and again.history[-1]["train_loss"] == record.history[-1]["train_loss"],

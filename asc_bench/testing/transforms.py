@@ -58,6 +58,7 @@ def check_transform(cls: type, config: Any = None, *, sample_rate: int = 32000, 
     check_config(cls, "transform")
     expect(issubclass(cls, Transform), cls, "must subclass asc_bench.api.Transform")
     transform = cls(config_for(cls, config), sample_rate=sample_rate)
+    transform.prepare()
     domains = ("waveform", "features")
     expect(transform.takes in domains and transform.gives in domains, cls, "takes/gives must be waveform or features")
     expect(

@@ -192,10 +192,11 @@ class MemmapCache(Cache):
         return RowFile(files.data, read_meta(files) or {})
 
     @classmethod
-    def inventory(cls, folder: Path | None = None) -> list[dict[str, Any]]:
-        """Every cache in ``folder`` (default: the default cache folder), for ``asc-bench cache ls``."""
+    def inventory(cls, folder: Path | None = None, *, verify: bool = False) -> list[dict[str, Any]]:
+        """Every cache in ``folder`` (default: the default cache folder), for ``asc-bench cache ls``;
+        ``verify`` checks every chunk's checksum instead of only sizes and headers."""
         folder = folder or default_cache_dir()
-        return inventory(folder) if folder.is_dir() else []
+        return inventory(folder, "full" if verify else "quick") if folder.is_dir() else []
 
     @classmethod
     def clear(cls, folder: Path | None = None, keys: list[str] | None = None) -> tuple[list[str], list[str], int]:

@@ -17,12 +17,14 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 
 from asc_bench.api import ClipStore
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = 2
 INT16_SCALE = 1.0 / 32768.0
@@ -97,7 +99,8 @@ def encode(rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """float32 rows in the storage dtype (int16: full scale ±1; float16 refuses values it cannot hold)."""
     if dtype == np.int16:
         return np.clip(np.rint(rows * 32768.0), -32768, 32767).astype(np.int16)
-    encoded = rows.astype(dtype)
+    with np.errstate(over="ignore"):
+        encoded = rows.astype(dtype)
     if dtype == np.float16 and not np.isfinite(encoded).all() and np.isfinite(rows).all():
         raise ValueError(f"cached values up to {np.abs(rows).max():.4g} do not fit float16 (at most 65504)")
     return np.ascontiguousarray(encoded)
@@ -191,6 +194,8 @@ class RowFile(ClipStore):
         return self.count
 
     def get(self, positions: np.ndarray) -> torch.Tensor:
+        import torch
+
         positions = np.asarray(positions, dtype=np.int64).reshape(-1)
         if len(positions) and (positions.min() < 0 or positions.max() >= self.count):
             raise IndexError(f"cache rows {positions.min()}..{positions.max()} outside 0..{self.count - 1}")
@@ -217,15 +222,15 @@ class RowFile(ClipStore):
             raise OSError(errno.EIO, f"{self.path} is shorter than its metadata says (truncated while in use?)")
 
 
-def inventory(folder: Path) -> list[dict[str, Any]]:
-    """Every cache in ``folder``: its metadata (if any), files, size and a quick status."""
+def inventory(folder: Path, level: Check = "quick") -> list[dict[str, Any]]:
+    """Every cache in ``folder``: its metadata (if any), files, size and status (checked at ``level``)."""
     keys = {p.stem for p in folder.glob("*.json")} | {p.stem for p in folder.glob("*.npy") if "." not in p.stem}
     entries = []
     for key in sorted(keys):
         files = CacheFiles(folder, key)
         meta = read_meta(files) or {"key": key}
         size = sum(p.stat().st_size for p in (files.data, files.meta) if p.exists())
-        entries.append({**meta, "size": size, "status": problem(files, None, "quick") or "ok", "files": files})
+        entries.append({**meta, "size": size, "status": problem(files, None, level) or "ok", "files": files})
     for path in sorted(folder.glob("*.partial-*.npy")):
         match = _PARTIAL.match(path.name)
         if match:

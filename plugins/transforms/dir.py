@@ -59,7 +59,7 @@ class DeviceImpulseResponses(Transform):
 
     The convolution is a batched FFT convolution on the batch's device; the output keeps the clip's length
     (the first samples of the full convolution, as in CP-JKU's recipe). Responses are loaded and resampled to
-    the working rate once, when the pipeline is built.
+    the working rate once, in :meth:`prepare` (the driver calls it before any data work; so does the first batch).
     """
 
     Config = DIRConfig
@@ -71,8 +71,16 @@ class DeviceImpulseResponses(Transform):
 
     def __init__(self, config: DIRConfig, *, sample_rate: int) -> None:
         super().__init__(config, sample_rate=sample_rate)
-        self.responses = load_impulse_responses(config.folder, sample_rate)
+        self.responses: torch.Tensor | None = None
         self._device_rows: dict[tuple[str, ...], torch.Tensor] = {}
+
+    def prepare(self) -> None:
+        self._loaded()
+
+    def _loaded(self) -> torch.Tensor:
+        if self.responses is None:
+            self.responses = load_impulse_responses(self.config.folder, self.sample_rate)
+        return self.responses
 
     def _chosen_devices(self, names: tuple[str, ...]) -> torch.Tensor:
         """Indices into ``names`` of the configured devices (checked once per vocabulary)."""
@@ -89,17 +97,18 @@ class DeviceImpulseResponses(Transform):
         return self._device_rows[names]
 
     def __call__(self, batch: Batch, ctx: TransformContext) -> Batch:
+        responses = self._loaded()
         x = batch.x
         n, length = x.shape
         chosen = torch.isin(batch.device, self._chosen_devices(ctx.device_names).to(batch.device.device))
         draw = uniform(ctx.rng, (n,), x.device) < self.config.p
-        which = randint(ctx.rng, 0, len(self.responses), (n,), x.device)  # drawn for every clip: a stable stream
+        which = randint(ctx.rng, 0, len(responses), (n,), x.device)  # drawn for every clip: a stable stream
         rows = torch.nonzero(chosen.to(x.device) & draw).flatten()
         if len(rows) == 0:
             return batch
-        if self.responses.device != x.device:
-            self.responses = self.responses.to(x.device)
-        convolved = AF.fftconvolve(x[rows], self.responses[which[rows]].to(x.dtype))[:, :length]
+        if responses.device != x.device:
+            responses = self.responses = responses.to(x.device)
+        convolved = AF.fftconvolve(x[rows], responses[which[rows]].to(x.dtype))[:, :length]
         out = x.clone()
         out[rows] = convolved
         return batch.with_x(out)

@@ -1,0 +1,152 @@
+"""Training-time cost of the data path: an epoch of the DCASE 2024 baseline fed from the cache vs from tensors
+already in memory.
+
+Both variants train the same model (channels-last, the engine's default) with the ``supervised`` trainer, batch
+256, on the same shuffled order with the same online transform (frequency masking, 48 bins). "cache" draws
+each batch through ``iterate_batches`` from the ``memmap`` cache (positioned reads, float16 -> float32);
+"memory" feeds batch tensors gathered beforehand. Variants alternate, round after round, so machine load
+affects both alike; the table gives the median epoch time of each and the data path's share, (cache - memory)
+/ memory. It also reports the time spent inside the cache reads as a share of the cached epoch.
+
+    .venv/bin/python benchmarks/data_train_cost.py --root data/synth [--rounds 3] [--work DIR]
+
+Writes benchmarks/results/data_train_cost.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from asc_bench.api import Batch, TransformContext
+from asc_bench.data.pipeline import Pipeline
+from asc_bench.data.splits import cache_request, iterate_batches, prepare_split
+from asc_bench.engine import apply_runtime
+from asc_bench.spec import RuntimeSection
+from asc_bench_plugins.caches.memmap import MemmapCache, MemmapConfig
+from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+from asc_bench_plugins.models.baseline2024 import Baseline2024
+from asc_bench_plugins.trainers.supervised import SupervisedConfig, SupervisedTrainer
+from asc_bench_plugins.transforms.masks import FreqMaskConfig
+from asc_bench_plugins.transforms.mel import MelConfig
+
+RESULTS = Path(__file__).parent / "results" / "data_train_cost.md"
+BATCH = 256
+
+
+class TimedStore:
+    """Wraps a store and adds up the seconds spent in ``get``."""
+
+    def __init__(self, store) -> None:  # noqa: ANN001
+        self.store = store
+        self.seconds = 0.0
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def get(self, positions: np.ndarray) -> torch.Tensor:
+        started = time.perf_counter()
+        rows = self.store.get(positions)
+        self.seconds += time.perf_counter() - started
+        return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True, help="A synthetic dataset (asc-bench data synth DIR).")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="Cache folder (default: a temporary folder).")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="asc-bench-bench-"))
+    loads = [" ".join(Path("/proc/loadavg").read_text().split()[:3])]
+    torch.set_num_threads(os.cpu_count() or 1)
+
+    ds = TAU22Dataset(TAU22Config(root=args.root))
+    pipeline = Pipeline([MelConfig(), FreqMaskConfig(max_bins=48)], sample_rate=32000)
+    rows = ds.split("train")
+    request = cache_request(ds, ds.fingerprint(), "train", rows, pipeline, 256)
+    cache = MemmapCache(MemmapConfig(dir=work))
+    cache.prepare(request)
+    split = prepare_split(ds.clips(), request, rows, cache)
+    timed = TimedStore(split.store)
+    split.store = timed  # type: ignore[assignment]
+
+    torch.manual_seed(0)
+    model = Baseline2024(Baseline2024.Config(), input_shape=(1, 256, 65), num_classes=10)
+    steps = -(-len(rows) // BATCH)
+    trainer = SupervisedTrainer(
+        SupervisedConfig(batch_size=BATCH), apply_runtime(model, RuntimeSection()), steps_per_epoch=steps
+    )
+    all_rows = split.store.get(np.arange(len(rows)))  # the same float32 rows, in memory
+
+    def context(epoch: int) -> TransformContext:
+        return TransformContext(torch.Generator().manual_seed(epoch), training=True, sample_rate=32000)
+
+    def epoch_from_cache(epoch: int) -> float:
+        started = time.perf_counter()
+        for batch in iterate_batches(split, BATCH, pipeline=pipeline, ctx=context(epoch), num_classes=10, shuffle=True):
+            trainer.train_step(batch)
+        return time.perf_counter() - started
+
+    def epoch_from_memory(epoch: int) -> float:
+        ctx = context(epoch)
+        order = torch.randperm(len(rows), generator=ctx.rng)
+        batches = []
+        for start in range(0, len(rows), BATCH):
+            pos = order[start : start + BATCH]
+            labels = split.labels[pos]
+            target = torch.nn.functional.one_hot(labels, 10).float()
+            batches.append(Batch(all_rows[pos], target, labels, split.devices[pos], split.cities[pos], pos))
+        started = time.perf_counter()
+        for batch in batches:
+            trainer.train_step(pipeline.run(pipeline.online, batch, ctx))
+        return time.perf_counter() - started
+
+    epoch_from_cache(0)  # warm-up: page cache, allocator, kernels
+    times: dict[str, list[float]] = {"cache": [], "memory": []}
+    read_share = []
+    for r in range(args.rounds):
+        timed.seconds = 0.0
+        times["cache"].append(epoch_from_cache(r + 1))
+        read_share.append(timed.seconds / times["cache"][-1])
+        times["memory"].append(epoch_from_memory(r + 1))
+    loads.append(" ".join(Path("/proc/loadavg").read_text().split()[:3]))
+    cache_s, memory_s = statistics.median(times["cache"]), statistics.median(times["memory"])
+    rounds = ", ".join(f"{100 * (c - m) / m:+.1f} %" for c, m in zip(times["cache"], times["memory"], strict=True))
+    report = "\n".join(
+        [
+            "# Training-time cost of the data path",
+            "",
+            f"`benchmarks/data_train_cost.py`, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, "
+            f"{torch.get_num_threads()} torch threads, torch {torch.__version__}. DCASE 2024 baseline (channels-last), "
+            f"batch {BATCH}, {len(rows):,} clips per epoch, {args.rounds} rounds, median. Load average at start and "
+            f"end: {' → '.join(loads)}; other work was running on this machine, so re-run on a quiet one.",
+            "",
+            "| fed from | epoch s | clips/s |",
+            "|---|---:|---:|",
+            f"| tensors in memory | {memory_s:.2f} | {len(rows) / memory_s:,.1f} |",
+            f"| memmap cache (iterate_batches) | {cache_s:.2f} | {len(rows) / cache_s:,.1f} |",
+            "",
+            f"Data path cost: **{100 * (cache_s - memory_s) / memory_s:+.2f} %** of the in-memory epoch "
+            f"(per round: {rounds}). "
+            f"Time inside cache reads: **{100 * statistics.median(read_share):.2f} %** of the cached epoch.",
+            "",
+        ]
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    print(report)
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
