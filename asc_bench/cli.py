@@ -297,10 +297,11 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        label = "[yellow]interrupted:[/yellow]" if exc.exit_code == 130 else "[bold red]error:[/bold red]"
+        err_console.print(f"{label} {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
-    except KeyboardInterrupt as exc:
-        err_console.print(f"[yellow]interrupted[/yellow]{f': {exc}' if str(exc) else ''}", soft_wrap=True)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/yellow]")
         raise SystemExit(130) from None
     except RuntimeError as exc:
         from asc_bench.tune import TrialFailed

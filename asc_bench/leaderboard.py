@@ -154,6 +154,7 @@ def measured_entry(runs: Sequence[tuple[ResultRecord, Path, str]], *, source: st
         records=[path for _, path, _ in runs],
         digests=[digest for _, _, digest in runs],
         train_s=aggregate(r.timings.train_s for r in records),
+        note=str(newest.spec.get("description", "")),
     )
 
 
@@ -184,6 +185,7 @@ def reported_entry(entry: ReportedEntry, path: Path) -> Entry:
         per_class=groups(m.per_class),
         per_device=groups(m.per_device),
         per_city=groups(m.per_city),
+        seen_devices=entry.seen_devices,
         runs=entry.runs,
         records=[path],
         citation=entry.citation,

@@ -191,7 +191,8 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
     ]
     for label, attr in (("class", "per_class"), ("device", "per_device"), ("city", "per_city")):
         if group_names(group, attr):
-            heading = f"<h3>Per {label} (accuracy %, mean over seeds; hover for ± std)</h3>"
+            spread = ", mean over seeds; hover for ± std" if kind == "measured" else ""
+            heading = f"<h3>Per {label} (accuracy %{spread})</h3>"
             parts += [heading, _groups(f"{sid}-{label}", group, attr, base)]
     devices = group_names(group, "per_device")
     if any(unseen(group, d) for d in devices):
@@ -199,14 +200,15 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
     if kind == "measured" or len(group) > 1:  # one published system alone needs no plots
         parts += ['<div class="plots">', *_plots(group, devices), "</div>"]
     notes = [
-        f'<li><b>{escape(e.name)}</b>: <a href="{escape(e.url)}">{escape(e.citation)}</a>'
-        + (f". {escape(e.note)}" if e.note else "")
+        f"<li><b>{escape(e.name)}</b>: "
+        + (f'<a href="{escape(e.url)}">{escape(e.citation)}</a>. ' if e.citation else "")
+        + escape(e.note)
         + "</li>"
         for e in group
-        if e.kind == "reported"
+        if e.citation or e.note
     ]
     if notes:
-        parts += ['<h3>Sources</h3><ul class="note">', *notes, "</ul>"]
+        parts += [f"<h3>{'Notes' if kind == 'measured' else 'Sources'}</h3>", '<ul class="note">', *notes, "</ul>"]
     parts.append("</section>")
     return "\n".join(parts)
 

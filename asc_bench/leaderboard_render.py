@@ -59,9 +59,9 @@ def group_names(entries: Sequence[Entry], attr: str) -> list[str]:
 
 
 def unseen(entries: Sequence[Entry], device: str) -> bool:
-    """True when no measured entry of the table trained on ``device`` (its column is marked †)."""
-    measured = [e for e in entries if e.kind == "measured" and e.seen_devices]
-    return bool(measured) and all(device not in e.seen_devices for e in measured)
+    """True when no entry of the table that names its training devices trained on ``device`` (marked †)."""
+    known = [e for e in entries if e.seen_devices]
+    return bool(known) and all(device not in e.seen_devices for e in known)
 
 
 def size_cells(e: Entry) -> list[str]:
@@ -163,6 +163,11 @@ def _md_name(e: Entry, base: Path | None) -> str:
     return f"[{e.name}]({entry_link(e, base)})"
 
 
+def _md_note(e: Entry) -> str:
+    """``- **name**: citation. note`` under a table."""
+    return f"- **{e.name}**: " + " ".join(part for part in (f"{e.citation}." if e.citation else "", e.note) if part)
+
+
 def markdown_tables(title: str, group: Sequence[Entry], base: Path | None) -> list[str]:
     """The Markdown of one table: overall, per class, per device and per city."""
     head = [(str(rank), _md_name(e, base)) for rank, e in enumerate(group, 1)]
@@ -196,8 +201,8 @@ def markdown_tables(title: str, group: Sequence[Entry], base: Path | None) -> li
         lines += [f"### Per {label} (accuracy %)", ""] + _md_table(["#", "system", *cols], rows)
     if any(unseen(group, n) for n in group_names(group, "per_device")):
         lines += [f"{UNSEEN_MARK} device not in the training split (unseen).", ""]
-    notes = [f"- **{e.name}**: {e.citation}. {e.note}".rstrip() for e in group if e.kind == "reported"]
-    return [*lines, *(["Sources:", "", *notes, ""] if notes else [])]
+    notes = [_md_note(e) for e in group if e.citation or e.note]
+    return [*lines, *(["Notes:" if group[0].kind == "measured" else "Sources:", "", *notes, ""] if notes else [])]
 
 
 def render_markdown(entries: Sequence[Entry], base: Path | None = None) -> str:

@@ -24,7 +24,6 @@ from asc_bench.leaderboard_render import render_markdown, render_terminal
 from asc_bench.reported import find_reported, read_reported
 from asc_bench.results import RECORD_NAME, atomic_write_text, find_records, read_record
 
-ENTRIES = Path("leaderboard/entries")
 COMMITTED = "committed"
 """The source label of committed measured entries."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -34,7 +33,8 @@ def committed_measured(entries_dir: Path) -> list[Entry]:
     """One measured entry per folder of ``entries_dir/measured`` (named after the folder)."""
     folder = Path(entries_dir) / "measured"
     entries: list[Entry] = []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []:
+    subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+    for sub in subs:
         found = collect([sub], source=COMMITTED, name=sub.name)
         if len(found) != 1:
             raise UserError(
@@ -155,8 +155,11 @@ def run_leaderboard(
 ) -> None:
     """What ``asc-bench leaderboard`` does (see its help): add or publish, or show and write files."""
     if add is not None or publish_only:
-        if entries_dir is None:
-            raise UserError("--add and --publish write the committed entries; they cannot go with --no-entries.")
+        if entries_dir is None or formats:
+            raise UserError(
+                "--add and --publish write the committed leaderboard; they go with neither --no-entries nor --format.",
+                fix="Run them on their own, then asc-bench leaderboard --format ... for other files.",
+            )
         if add is not None:
             if not sources:
                 raise UserError(

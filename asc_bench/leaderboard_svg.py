@@ -131,8 +131,8 @@ def scatter(entries: Sequence[Entry], *, measure: str, unit: str, scale: float, 
     )
     body.append(
         f'<line class="limit" x1="{px(limit):.1f}" x2="{px(limit):.1f}" y1="{_M["top"]}" '
-        f'y2="{HEIGHT - _M["bottom"]}"/><text x="{px(limit) - 4:.1f}" y="{_M["top"] + 12}" text-anchor="end" '
-        f'class="limit-label">DCASE limit {limit:g}</text>'
+        f'y2="{HEIGHT - _M["bottom"]}"/><text x="{px(limit) - 4:.1f}" y="{HEIGHT - _M["bottom"] - 6}" '
+        f'text-anchor="end" class="limit-label">DCASE limit {limit:g}</text>'
     )
     for j, (x, e) in enumerate(points):
         acc = e.macro_acc

@@ -124,12 +124,14 @@ def in_process(kind: Kind, name: str, obj: Any) -> Iterator[PluginInfo]:
         raise PluginLoadError(f"{obj!r} is not a valid {kind} plugin {name!r}: {'; '.join(problems)}.")
     info = PluginInfo(kind, name, f"{obj.__module__}:{obj.__qualname__}", "(in-process)", "")
     previous = _IN_PROCESS[kind].get(name)
+    previous_obj = _IN_PROCESS_OBJECTS.get(info)  # the same registration nested: keep the outer one
     _IN_PROCESS[kind][name] = info
     _IN_PROCESS_OBJECTS[info] = obj
     try:
         yield info
     finally:
-        del _IN_PROCESS_OBJECTS[info]
+        if previous_obj is None:
+            del _IN_PROCESS_OBJECTS[info]
         if previous is None:
             del _IN_PROCESS[kind][name]
         else:

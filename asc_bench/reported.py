@@ -67,6 +67,7 @@ class ReportedEntry(_Strict):
     url: str
     note: str = ""
     runs: int | None = Field(None, description="How many training runs the published figures average.")
+    seen_devices: list[str] = Field(default_factory=list, description="Devices in the training split.")
     dataset: ReportedData
     complexity: ReportedComplexity
     metrics: ReportedMetrics

@@ -62,7 +62,8 @@ def synthetic_impulse_response(seed: int, index: int) -> np.ndarray:
 
 
 def write_synthetic_impulse_responses(folder: Path | str, *, count: int = IR_COUNT, seed: int = 0) -> list[Path]:
-    """Write ``count`` synthetic responses as ``folder/synthetic_ir_NN.wav`` (float WAV, 44.1 kHz).
+    """Write ``count`` synthetic responses as ``folder/synthetic_ir_NN.wav`` (24-bit PCM, 44.1 kHz; not float WAV,
+    whose PEAK chunk holds a time stamp, so the files are byte-identical for the same seed).
 
     Deterministic in ``seed``. The folder is built under a temporary name and renamed into place, so it is
     either complete or absent; a folder that already holds the full set is left as it is, and any other
@@ -83,7 +84,7 @@ def write_synthetic_impulse_responses(folder: Path | str, *, count: int = IR_COU
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     try:
         for i, name in enumerate(names):
-            sf.write(tmp / name, synthetic_impulse_response(seed, i), IR_SAMPLE_RATE, subtype="FLOAT")
+            sf.write(tmp / name, synthetic_impulse_response(seed, i), IR_SAMPLE_RATE, subtype="PCM_24")
         os.replace(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

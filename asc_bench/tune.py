@@ -133,8 +133,10 @@ class _ProgressCallback(Callback):
             _display(trial.trial_id, result)
 
 
-class ExperimentInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the experiment; its state is saved and ``--resume`` continues it."""
+class ExperimentInterrupted(UserError):
+    """Ctrl-C stopped the experiment; its state is saved and ``--resume`` continues it (exit status 130)."""
+
+    exit_code = 130
 
 
 class TrialFailed(RuntimeError):
@@ -351,7 +353,9 @@ def run_experiment(
             results = tuner.fit()
     except KeyboardInterrupt:  # a second Ctrl-C: Tune saved what it could
         write_state(folder, state.model_copy(update={"status": "interrupted"}))
-        raise ExperimentInterrupted(f"the experiment in {folder} stopped; try --resume to continue it.") from None
+        raise ExperimentInterrupted(
+            f"the experiment in {folder} stopped at once; try the same command with --resume to continue it."
+        ) from None
     finally:
         _display = None
         tune_logger.setLevel(level)

@@ -23,8 +23,8 @@ def _config(kind: registry.Kind, name: str, **required: object):  # noqa: ANN202
 
 
 @pytest.mark.parametrize("name", sorted(registry.available("transform")))
-def test_transform_conforms(name: str) -> None:
-    check_transform(*_config("transform", name))
+def test_transform_conforms(name: str, synth_root: Path) -> None:
+    check_transform(*_config("transform", name, folder=synth_root / "microphone_irs"))  # `dir` needs responses
 
 
 @pytest.mark.parametrize("name", sorted(registry.available("cache")))

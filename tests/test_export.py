@@ -23,7 +23,7 @@ from asc_bench.export_dcase import (
     nonzero_parameters,
     output_csv,
 )
-from asc_bench.logits import LogitsFile, save_logits
+from asc_bench.logits import LogitsFile, load_logits, save_logits
 from asc_bench.predict import predict_folder
 from asc_bench.results import read_record, write_record
 
@@ -167,12 +167,10 @@ def test_export_a_real_run(finished_run: Path, synth_root: Path, tmp_path: Path)
     assert (again / f"{LABEL}.output.split_100.csv").read_text() == (out / f"{LABEL}.output.split_100.csv").read_text()
 
 
-def test_export_cli_errors(finished_run: Path, tmp_path: Path):
+def test_export_errors(finished_run: Path, tmp_path: Path):
     for args, message in (
         (["--label", "bad"], "not a DCASE Task 1 submission label"),
         (["--label", LABEL], "give the evaluation audio as --eval-folder"),
-        (["--label", LABEL, "--logits", str(tmp_path / "none.pt")], "does not exist"),
-        (["--label", LABEL, "--eval-folder", str(tmp_path)], "holds no .wav files"),
     ):
         done = subprocess.run(
             [*CLI, "export", "dcase", str(finished_run), *args, "--out", str(tmp_path / "o")],
@@ -183,3 +181,7 @@ def test_export_cli_errors(finished_run: Path, tmp_path: Path):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
     assert not (tmp_path / "o").exists()
+    with pytest.raises(UserError, match="does not exist"):
+        load_logits(tmp_path / "none.pt", where="--logits")
+    with pytest.raises(UserError, match="holds no .wav files"):
+        predict_folder([finished_run / "record.json"], tmp_path)

@@ -40,7 +40,8 @@ def test_spec_validates_and_documents_what_it_reproduces(name: str) -> None:
 
 
 # Scaled down for the test machine: 16 kHz, a 1,024-point STFT and 64 mel bands (the front end dominates a
-# one-epoch run), small models, one seed, one epoch. spec -> (index of its mel step, model overrides)
+# one-epoch run), small models, a quarter of the training recordings, one seed, one epoch.
+# spec -> (index of its mel step, model overrides)
 SCALED = {
     "baseline2023": (0, ("model.filters=[8, 8, 16]",)),
     "baseline2024": (1, ("model.base_channels=16",)),
@@ -61,6 +62,7 @@ def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN20
         front_end.append(f"data.transforms.{mel}.fmax_jitter=[-200, 200]")
     overrides = [
         f"data.dataset.root={synth_root}",
+        "data.dataset.split=split25",
         "data.sample_rate=16000",
         *front_end,
         *model,
@@ -133,22 +135,13 @@ def test_distillation_recipes_run_with_a_predicted_teacher(
     assert record.metrics.count > 0 and record.history[0]["train_loss"] > 0
 
 
-def test_a_missing_teacher_or_response_folder_is_refused_before_training(
+def test_a_missing_response_folder_is_refused_before_any_data_work(
     synth_root: Path, runs: Path, cache_dir: Path, ray_local
 ) -> None:  # noqa: ANN001
     spec = _scaled("cpjku", synth_root, runs, "name=cpjku_noirs")  # data/micirp does not exist here
     with pytest.raises(UserError, match="impulse-response folder .*micirp does not exist"):
         _run(spec)
     assert not (runs / "cpjku_noirs").exists(), "refused in the driver, before any trial"
-    spec = _scaled(
-        "cpjku",
-        synth_root,
-        runs,
-        f"data.transforms.0.folder={synth_root / IR_FOLDER}",
-        f"trainer.teacher.logits={runs / 'nothing.pt'}",
-    )
-    with pytest.raises(UserError, match="trainer.teacher.logits: the logits file .*nothing.pt does not exist"):
-        _run(spec)
 
 
 def test_early_stopping_on_the_validation_split_restores_the_best_epoch(
@@ -161,6 +154,3 @@ def test_early_stopping_on_the_validation_split_restores_the_best_epoch(
     assert [row["epoch"] for row in record.history] == [1, 2], "stopped after one epoch without improvement"
     assert all("val_macro_acc" in row for row in record.history)
     assert record.metrics_float32.macro_acc == pytest.approx(record.history[0]["test_macro_acc"], abs=1e-9)
-    spec = _scaled("baseline2024", synth_root, runs, "name=early2", never_better)
-    with pytest.raises(UserError, match="no validation scores"):
-        _run(spec)

@@ -134,6 +134,8 @@ def test_in_process_registration_is_scoped() -> None:
             type: Literal["copy"] = "copy"
 
     with registry.in_process("model", "copy", Copy) as info:
+        with registry.in_process("model", "copy", Copy):
+            pass
         assert registry.load("model", "copy") is Copy and info.distribution == "(in-process)"
     assert "copy" not in registry.available("model")
     with (

@@ -10,6 +10,7 @@ from asc_bench.api import Batch, Transform, TransformContext
 from asc_bench.testing._common import check_config, config_for, expect
 
 SEEDS = range(8)  # a random transform must change its output for at least one of these seeds
+DEVICE_NAMES = ("a", "b", "c")  # what batch.device indexes in the kit's batches
 
 
 def make_batch(
@@ -23,7 +24,8 @@ def make_batch(
     seed: int = 0,
 ) -> Batch:
     """A batch of random inputs in ``domain`` ("waveform": ``(B, samples)``; "features": ``(B, 1, n_mels,
-    frames)``) with one-hot targets and distinct labels, devices, cities and clip rows."""
+    frames)``) with one-hot targets and distinct labels, devices (indices into ``DEVICE_NAMES``), cities and
+    clip rows."""
     g = torch.Generator().manual_seed(seed)
     if domain == "waveform":
         x = torch.randn(batch_size, samples, generator=g) * 0.1
@@ -35,7 +37,8 @@ def make_batch(
 
 
 def _context(seed: int, training: bool, sample_rate: int) -> TransformContext:
-    return TransformContext(torch.Generator().manual_seed(seed), training=training, sample_rate=sample_rate)
+    rng = torch.Generator().manual_seed(seed)
+    return TransformContext(rng, training=training, sample_rate=sample_rate, device_names=DEVICE_NAMES)
 
 
 def _clone(batch: Batch) -> Batch:

@@ -123,6 +123,12 @@ class MemmapCache(Cache):
                     f"asc-bench: the cache {files.data} ({request.label}) is damaged: {reason}; rebuilding it.",
                     file=sys.stderr,
                 )
+            elif files.partials():
+                print(
+                    f"asc-bench: an earlier build of the cache {files.data} ({request.label}) was interrupted; "
+                    "removing what it left and building it again.",
+                    file=sys.stderr,
+                )
             files.remove()  # holding the lock: any partial file is left over by a killed build
             self._build(files, request, progress)
         finally:

@@ -49,8 +49,8 @@ class EarlyStopper:
                 f"early stopping watches {self.config.metric}, but epoch {row.get('epoch')} has no validation "
                 "scores: the data has no validation split.",
                 where="trainer.early_stopping",
-                fix="Give the dataset a validation hold-out (see docs/recipes.md), or remove trainer.early_stopping; "
-                "early stopping never looks at the test split.",
+                fix="Hold part of the training data out, e.g. --set data.dataset.validation.fraction=0.1 (tau22), "
+                "or remove trainer.early_stopping; early stopping never looks at the test split.",
             )
         epoch = int(row["epoch"])
         if self._improved(float(score)):
