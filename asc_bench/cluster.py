@@ -23,7 +23,7 @@ _RAY_ENV = {
 CONNECT_TIMEOUT_S = 5.0
 
 
-def _check_reachable(address: str) -> None:
+def check_address(address: str) -> None:
     """Refuse an address whose host and port do not answer (Ray itself would retry for minutes)."""
     if address in ("auto", "local"):
         return
@@ -58,7 +58,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         "configure_logging": True,
     }
     if address:
-        _check_reachable(address)
+        check_address(address)
     try:
         if address:
             ray.init(address=address, **kwargs)

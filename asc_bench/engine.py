@@ -308,7 +308,7 @@ def run_trial(
     eval_s += time.perf_counter() - t2
     board.final(metrics, _hparams(spec), trainer.epochs)
     board.close()
-    epochs_run = max(trainer.epochs - first_epoch, 1)
+    epochs_run = max(len(history) - first_epoch, 1)  # trained in this process (early stopping may cut it short)
     fused = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype, fused=True)
     record = ResultRecord(
         name=spec.name,

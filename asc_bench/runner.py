@@ -112,7 +112,7 @@ def show_leaderboard(runs: Path, *, console: Console, markdown: Path | None) -> 
             f"no result records found under {runs}.",
             fix="Run an experiment first (asc-bench run SPEC) or point at the folder holding record.json files.",
         )
-    entries = collect(paths)
+    entries = collect([runs])  # one source: seeds of a spec hash group into one entry
     render_terminal(entries, console)
     if markdown:
         write_markdown(entries, markdown)

@@ -213,10 +213,12 @@ def _tune_config(spec: BaseModel, plan: SweepPlan) -> Any:
     if plan.is_sweep:
         kwargs.update(metric=plan.metric, mode=plan.mode, scheduler=_scheduler(spec))
     if plan.search == "optuna":
+        import optuna
         from optuna.samplers import TPESampler
         from ray.tune.search import Repeater
         from ray.tune.search.optuna import OptunaSearch
 
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         searcher = OptunaSearch(sampler=TPESampler(seed=settings.search.seed), metric=plan.metric, mode=plan.mode)
         kwargs.update(search_alg=Repeater(searcher, repeat=len(plan.seeds)), num_samples=plan.num_trials)
     return tune.TuneConfig(**kwargs)

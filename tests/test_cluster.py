@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 from tune_helpers import records, run_cli, sweep_spec, user_error
 
+from asc_bench.cluster import check_address
+from asc_bench.errors import UserError
+
 RAY = str(Path(sys.executable).with_name("ray"))
 HEAD_IP, WORKER_IP = "127.0.0.2", "127.0.0.3"  # loopback, but not "localhost": Ray keeps them as they are
 # A loopback test cluster without Ray's token authentication (the token would live in the user's home).
@@ -137,5 +140,5 @@ def test_an_unreachable_address_is_refused_at_once(tmp_path: Path, synth_root: P
     result = run_cli("run", path, "--address", f"127.0.0.1:{_free_port()}", env=CLUSTER_ENV)
     user_error(result, "cannot reach the Ray cluster at 127.0.0.1:", "--address")
     assert time.monotonic() - started < 120 and not (tmp_path / "runs").exists()
-    malformed = run_cli("run", path, "--address", "head-node", env=CLUSTER_ENV)
-    user_error(malformed, "not of the form HOST:PORT")
+    with pytest.raises(UserError, match="not of the form HOST:PORT"):
+        check_address("head-node")
