@@ -110,14 +110,23 @@ def latest_resumable(root: Path, spec: dict[str, Any]) -> tuple[Path, Experiment
             fix="Run without --resume to start a new experiment.",
         )
     folder, state = resumable[0]
-    changed = sorted(key for key in set(spec) | set(state.spec) if spec.get(key) != state.spec.get(key))
+    changed = _differences(spec, state.spec)
     if changed:
         raise UserError(
-            f"the spec changed since experiment {folder} started (in: {', '.join(changed)}); resuming would mix "
-            "two specs.",
-            fix="Resume with the spec (and --set options) it was started with, or run without --resume.",
+            f"the spec changed since experiment {folder} started (in: {', '.join(changed[:5])}); resuming would "
+            "mix two specs.",
+            fix="Resume with the spec, --set options and environment (e.g. $ASC_BENCH_CACHE_DIR) it was started "
+            "with, or run without --resume.",
         )
     return folder, state
+
+
+def _differences(new: Any, old: Any, prefix: str = "") -> list[str]:
+    """Dotted paths where two spec dumps differ."""
+    if isinstance(new, dict) and isinstance(old, dict):
+        keys = sorted(set(new) | set(old))
+        return [d for k in keys for d in _differences(new.get(k), old.get(k), f"{prefix}.{k}" if prefix else k)]
+    return [] if new == old else [prefix or "(top)"]
 
 
 def _count_records(folder: Path) -> int:

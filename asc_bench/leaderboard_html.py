@@ -23,6 +23,7 @@ from asc_bench.leaderboard_render import (
     loss,
     pct,
     runs_text,
+    spread,
     unseen,
 )
 from asc_bench.leaderboard_svg import device_bars, scatter
@@ -108,7 +109,7 @@ def _stat_cell(stat: Stat | None, *, as_loss: bool = False) -> str:
 
 def _mean_cell(stat: Stat | None) -> str:
     """The mean alone, the spread in the tooltip (keeps the wide per-group tables readable)."""
-    if stat is None or stat.std is None:
+    if stat is None or not spread(stat):
         return _num_cell(pct(stat), None if stat is None else stat.mean)
     return f'<td data-value="{stat.mean!r}" title="± {100 * stat.std:.2f}">{pct(stat, std=False)}</td>'
 

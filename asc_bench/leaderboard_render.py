@@ -30,11 +30,16 @@ INTRO = (
 )
 
 
+def spread(stat: Stat) -> bool:
+    """Whether a statistic has a spread worth showing: known, and over more than one seed."""
+    return stat.std is not None and stat.n != 1
+
+
 def pct(stat: Stat | None, *, std: bool = True) -> str:
-    """``56.99 ± 0.41`` (percent), or the mean alone; ``–`` when missing."""
+    """``56.99 ± 0.41`` (percent), or the mean alone (also for a single seed); ``–`` when missing."""
     if stat is None:
         return MISSING
-    if std and stat.std is not None:
+    if std and spread(stat):
         return f"{100 * stat.mean:.2f} ± {100 * stat.std:.2f}"
     return f"{100 * stat.mean:.2f}"
 
@@ -43,7 +48,7 @@ def loss(stat: Stat | None) -> str:
     """``1.575 ± 0.012``; ``–`` when missing."""
     if stat is None:
         return MISSING
-    return f"{stat.mean:.3f}" if stat.std is None else f"{stat.mean:.3f} ± {stat.std:.3f}"
+    return f"{stat.mean:.3f} ± {stat.std:.3f}" if spread(stat) else f"{stat.mean:.3f}"
 
 
 def runs_text(entry: Entry) -> str:
@@ -104,7 +109,7 @@ def _short(stat: Stat | None, *, std: bool = False) -> str:
         return MISSING
     if not std:
         return f"{100 * stat.mean:.1f}"
-    return f"{100 * stat.mean:.2f}" + ("" if stat.std is None else f"±{100 * stat.std:.2f}")
+    return f"{100 * stat.mean:.2f}" + (f"±{100 * stat.std:.2f}" if spread(stat) else "")
 
 
 def render_terminal(entries: Sequence[Entry], console: Console) -> None:

@@ -163,7 +163,7 @@ def test_resume_finds_the_latest_interrupted_experiment_of_the_same_spec(tmp_pat
     state = new_state("x", spec, "tune/d", None, 1).model_copy(update={"pid": int(dead.stdout)})
     write_state(root / "d", state)  # "running", but its process is gone: interrupted
     assert latest_resumable(root, spec)[0].name == "d"
-    with pytest.raises(UserError, match=r"spec changed .* \(in: trainer\)"):
+    with pytest.raises(UserError, match=r"spec changed .* \(in: trainer.epochs\)"):
         latest_resumable(root, {**spec, "trainer": {"epochs": 3}})
     with pytest.raises(UserError, match="no experiment of 'y'"):
         latest_resumable(tmp_path / "y", {"name": "y"})
