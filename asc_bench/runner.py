@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ def run_spec(
 ) -> list[Path]:
     """Validate → complexity → search plan → Ray → caches → Ray Tune trials → records → leaderboard; return
     the record paths. ``resume`` continues the spec's latest interrupted experiment instead."""
-    from asc_bench.cluster import check_resources, start_ray
+    from asc_bench.cluster import check_address, check_resources, start_ray
     from asc_bench.engine import check_complexity
     from asc_bench.spec import resolve_for_run
     from asc_bench.sweep import plan_sweep, render_summary
     from asc_bench.tune import run_experiment
 
+    if address := address or os.environ.get("RAY_ADDRESS"):
+        check_address(address)  # a wrong cluster address is refused within seconds, before anything else
     spec = resolve_for_run(spec)
     report = check_complexity(spec)
     console.print(

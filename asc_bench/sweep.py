@@ -212,8 +212,9 @@ def rank(outcomes: list[TrialOutcome], mode: str) -> list[ConfigResult]:
         if outcome.record is not None:
             record = read_record(outcome.record)
             config.name, config.spec_hash = record.name, record.spec_hash
-            config.test_macro_acc.append(record.metrics.macro_acc or 0.0)
-            config.test_log_loss.append(record.metrics.log_loss or 0.0)
+            if record.metrics.macro_acc is not None and record.metrics.log_loss is not None:
+                config.test_macro_acc.append(record.metrics.macro_acc)
+                config.test_log_loss.append(record.metrics.log_loss)
     sign = -1 if mode == "max" else 1
 
     def order(config: ConfigResult) -> tuple[bool, float]:

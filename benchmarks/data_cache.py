@@ -62,9 +62,19 @@ def warm_page_cache(ds: TAU22Dataset) -> float:
     return size / 1e6 / (time.perf_counter() - started)
 
 
+Rate = tuple[float, float, float]  # rows per second, rows per CPU-second, CPU share (CPU-seconds per second)
+
+
+def timed(count: int, work) -> Rate:  # noqa: ANN001
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return count / wall, count / cpu, cpu / wall
+
+
 def build_rate(
     ds: TAU22Dataset, transforms: list, folder: Path, workers: int, limit: int | None = None, repeats: int = 2
-) -> float:
+) -> Rate:
     """Rows/s of a fresh memmap build of the training split (first ``limit`` clips), best of ``repeats``."""
     pipeline = Pipeline(transforms, sample_rate=32000)
     rows = ds.split("train")[:limit]
@@ -73,23 +83,24 @@ def build_rate(
     for _ in range(repeats):
         shutil.rmtree(folder, ignore_errors=True)
         cache = MemmapCache(MemmapConfig(dir=folder, workers=workers))
-        started = time.perf_counter()
-        cache.prepare(request)
-        rates.append(request.count / (time.perf_counter() - started))
+        rates.append(timed(request.count, lambda cache=cache: cache.prepare(request)))
     return max(rates)
 
 
-def naive_rate(ds: TAU22Dataset, clips: int) -> float:
+def naive_rate(ds: TAU22Dataset, clips: int) -> Rate:
     """Clips/s of decode + resample + mel, one clip at a time on one core (a per-clip loader's worker)."""
     pipeline = Pipeline([MelConfig()], sample_rate=32000)
     rows = ds.split("train")[:clips]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    started = time.perf_counter()
-    for row in rows:
-        pipeline.cached_rows(torch.from_numpy(ds.read(int(row), 32000))[None])
+
+    def work() -> None:
+        for row in rows:
+            pipeline.cached_rows(torch.from_numpy(ds.read(int(row), 32000))[None])
+
+    rate = timed(len(rows), work)
     torch.set_num_threads(threads)
-    return len(rows) / (time.perf_counter() - started)
+    return rate
 
 
 def read_rates(path: Path, meta: dict) -> dict[str, float]:
@@ -157,15 +168,14 @@ def pattern_cache(folder: Path, count: int) -> Path:
     return cache.files(request).data
 
 
-def feature_cache(ds: TAU22Dataset, folder: Path) -> tuple[Path, float]:
+def feature_cache(ds: TAU22Dataset, folder: Path) -> tuple[Path, Rate]:
     """The baseline front end's cache of the training and test splits of ``ds`` (built if missing), rows/s."""
     pipeline = Pipeline([MelConfig()], sample_rate=32000)
     rows = np.concatenate([ds.split("train"), ds.split("test")])
     request = cache_request(ds, ds.fingerprint(), "train+test", rows, pipeline, 256)
     cache = MemmapCache(MemmapConfig(dir=folder))
-    started = time.perf_counter()
-    cache.prepare(request)
-    return cache.files(request).data, request.count / (time.perf_counter() - started)
+    rate = timed(request.count, lambda: cache.prepare(request))
+    return cache.files(request).data, rate
 
 
 def main() -> None:
@@ -183,7 +193,8 @@ def main() -> None:
     disk = warm_page_cache(ds)
 
     mel = [MelConfig()]
-    naive = 2 * naive_rate(ds, args.naive_clips)
+    one_core = naive_rate(ds, args.naive_clips)
+    naive = (2 * one_core[0], one_core[1], 2 * one_core[2])
     builds = {
         "naive: decode + resample + mel per clip, 2 cores (2 × the 1-core rate)": naive,
         "memmap, mel features (float16), 1 thread": build_rate(ds, mel, work / "b1", 1),
@@ -243,17 +254,18 @@ def render(builds, naive, n_train, reads, memory, build10, loads, disk) -> str: 
         "",
         f"Audio files in the page cache (a first read pass ran at {disk:,.0f} MB/s), so the builds compare "
         "computation; best of two builds each. The naive figure is twice the measured one-core rate (an ideal "
-        "two-worker loader).",
+        "two-worker loader). *CPU share* is the CPU-seconds the process got per second: on a busy machine it "
+        "stays far below the thread count, and *per CPU-second* is the load-independent efficiency.",
         "",
-        "| path | clips/s | × naive | × seed cache build (130/s) |",
-        "|---|---:|---:|---:|",
+        "| path | clips/s | × naive | × seed cache build (130/s) | CPU share | clips per CPU-second |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, rate in builds.items():
-        lines.append(f"| {name} | {rate:,.0f} | {rate / naive:.2f} | {rate / SEED_BUILD:.2f} |")
+    rows = dict(builds)
     if build10:
+        rows["memmap, mel features, 2 threads, 10x set (train + test)"] = build10
+    for name, (rate, per_cpu, share) in rows.items():
         lines.append(
-            f"| memmap, mel features, 2 threads, 10x set (train + test) | {build10:,.0f} | "
-            f"{build10 / naive:.2f} | {build10 / SEED_BUILD:.2f} |"
+            f"| {name} | {rate:,.0f} | {rate / naive[0]:.2f} | {rate / SEED_BUILD:.2f} | {share:.2f} | {per_cpu:,.0f} |"
         )
     lines += ["", "Shifted crops: rows are crops (10 per clip), so clips/s is a tenth of the figure.", ""]
     lines += [

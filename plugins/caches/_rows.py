@@ -27,9 +27,10 @@ def compute_rows(
     ``write(first_row, rows)`` (float32) on the calling thread.
 
     With ``workers`` > 1 the chunks are computed on that many threads (decoding, resampling and the
-    transforms release the GIL); torch runs one thread per call meanwhile, so the workers share the cores
-    instead of fighting over them. At most two chunks per worker are in flight. An error in any chunk
-    stops the build and is raised here.
+    transforms release the GIL). Torch runs one thread per call meanwhile, also with one worker: the
+    workers share the cores instead of fighting over them, and the front end's small per-clip operations run
+    several times slower on a torch thread pool than on one thread. At most two chunks per worker are in
+    flight. An error in any chunk stops the build and is raised here.
     """
     starts = iter(range(0, request.count, request.chunk))
 
@@ -42,14 +43,17 @@ def compute_rows(
         if progress:
             progress(len(rows))
 
-    if workers <= 1 or request.count <= request.chunk:
-        for start in starts:
-            hand_off(start, one(start))
-        return
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    if workers <= 1 or request.count <= request.chunk:
+        try:
+            for start in starts:
+                hand_off(start, one(start))
+        finally:
+            torch.set_num_threads(threads)
+        return
     pool = ThreadPoolExecutor(workers, thread_name_prefix="asc-bench-cache")
     pending: deque[tuple[int, Future[np.ndarray]]] = deque()
     try:
