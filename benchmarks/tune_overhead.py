@@ -143,6 +143,16 @@ def main() -> None:
         "|---|---|---|",
         *(f"| {a} | {b} | {c} |" for a, b, c in rows),
         "",
+        *(
+            [
+                f"A trial's training on 2 threads took {one['train'] / two['train']:.1f}x as long as on 1 thread "
+                "(concurrency 2 ran two such trials at once): on a loaded 2-core machine torch's 2-thread kernels "
+                "wait on each other, so one-core trials side by side are the robust choice here.",
+                "",
+            ]
+            if one["train"] > two["train"]
+            else []
+        ),
         "Raw: " + json.dumps({"concurrency_1": one, "concurrency_2": two}, sort_keys=True),
         "",
     ]
