@@ -50,8 +50,10 @@ def models_markdown() -> str:
         plain = count_complexity(model, shape, param_dtype="float16")
         fused = count_complexity(model, shape, param_dtype="float16", fused=True)
         fits = [dtype for dtype, size in (("float16", 2), ("int8", 1)) if plain.params * size <= DCASE_PARAM_BYTES]
-        verdict = "teacher (no limits)" if cls.teacher else (
-            f"fits at {' / '.join(fits)}" if plain.macs <= DCASE_MACS and fits else "over the limits"
+        verdict = (
+            "teacher (no limits)"
+            if cls.teacher
+            else (f"fits at {' / '.join(fits)}" if plain.macs <= DCASE_MACS and fits else "over the limits")
         )
         rows.append(
             f"| `{name}` | {registry.description(cls)} | {_fmt_shape(shape)} | {plain.params:,} | {plain.macs:,} | "

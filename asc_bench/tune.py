@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel
 from ray.tune import Callback
+from ray.tune.search.repeater import TRIAL_INDEX  # which repeat (seed) of a suggestion
 
 from asc_bench.cluster import check_resources, start_ray
 from asc_bench.errors import UserError
@@ -29,7 +30,6 @@ from asc_bench.results import RECORD_NAME
 from asc_bench.sweep import ConfigResult, SweepPlan, TrialOutcome, best_summary, concrete_spec, rank
 
 __all__ = ["ExperimentInterrupted", "TrialFailed", "run_experiment", "start_ray"]
-TRIAL_INDEX = "__trial_index__"  # set by ray.tune.search.Repeater: which repeat (seed) of a configuration
 
 
 class _TuneReporter:
@@ -148,6 +148,7 @@ class ExperimentOutcome:
     """What an experiment left: its folder, records, per-configuration results (searches) and problems."""
 
     folder: Path
+    tune_path: str
     records: list[Path]
     configs: list[ConfigResult]
     errors: list[BaseException]
@@ -160,7 +161,7 @@ class ExperimentOutcome:
                 f"the experiment's state is saved in {self.folder}; continue it with the same command and --resume."
             )
         if self.errors:
-            _raise_trial_errors(self.errors, self.folder)
+            _raise_trial_errors(self.errors, self.folder, self.tune_path)
 
 
 def _param_space(spec: BaseModel, plan: SweepPlan, folder: Path) -> dict[str, Any]:
@@ -378,7 +379,7 @@ def run_experiment(
         }
     )
     write_state(folder, state)
-    return ExperimentOutcome(folder, records, configs, errors, interrupted)
+    return ExperimentOutcome(folder, state.tune_path, records, configs, errors, interrupted)
 
 
 def _seeds_summary(records: list[Path]) -> dict[str, Any] | None:
@@ -390,7 +391,7 @@ def _seeds_summary(records: list[Path]) -> dict[str, Any] | None:
     return {"metric": "test_macro_acc", "score": sum(present) / len(present)} if present else None
 
 
-def _raise_trial_errors(errors: list[BaseException], experiment_dir: Path) -> None:
+def _raise_trial_errors(errors: list[BaseException], experiment_dir: Path, tune_path: str) -> None:
     """Re-raise a trial's user error as such; anything else is a failure with the place of Ray's logs."""
     causes = [getattr(e, "cause", None) or e for e in errors]
     for cause in causes:
@@ -399,5 +400,5 @@ def _raise_trial_errors(errors: list[BaseException], experiment_dir: Path) -> No
     lines = str(causes[0]).strip().splitlines()
     raise TrialFailed(
         f"{len(errors)} trial(s) failed; the first error was: {lines[-1] if lines else type(causes[0]).__name__}. "
-        f"Trial folders are under {experiment_dir} and Tune's error files under {experiment_dir.parent / 'tune'}."
+        f"Trial folders are under {experiment_dir} and Tune's error files under {tune_path}."
     )

@@ -62,9 +62,9 @@ def main() -> None:
             rates[name].append(args.steps * args.batch / (time.perf_counter() - start))
     base = statistics.median(rates["eager NCHW"])
     lines = [
-        "# Model step throughput: DCASE 2024 baseline, batch %d, 1x256x65, 2 threads" % args.batch,
+        f"# Model step throughput: DCASE 2024 baseline, batch {args.batch}, 1x256x65, 2 threads",
         "",
-        "| variant | clips/s (median of %d rounds) | ratio to eager NCHW |" % args.rounds,
+        f"| variant | clips/s (median of {args.rounds} rounds) | ratio to eager NCHW |",
         "|---|---:|---:|",
     ]
     for name, values in rates.items():

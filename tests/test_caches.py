@@ -166,6 +166,9 @@ def test_row_reads_keep_order_repeats_and_long_runs(tmp_path: Path) -> None:
     positions = np.concatenate([np.arange(count)[::-1], [5, 5, 0], np.arange(100, 1200)])
     np.testing.assert_array_equal(store.get(positions).numpy(), fill.expected(positions))
     assert store.get(np.array([], dtype=np.int64)).shape == (0, 3)
+    first = store.get(np.array([1, 2]))
+    store.get(np.array([7, 8]))
+    np.testing.assert_array_equal(first.numpy(), fill.expected(np.array([1, 2])), "batches own their rows")
     with pytest.raises(IndexError):
         store.get(np.array([count]))
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from record_factory import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
 from rich.console import Console
 
@@ -26,7 +27,7 @@ from asc_bench.leaderboard_store import (
     write_formats,
 )
 from asc_bench.reported import ReportedEntry
-from asc_bench.results import write_record
+from asc_bench.results import read_record, write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "asc_bench.cli"]
@@ -270,6 +271,14 @@ def test_committed_leaderboard_is_current():
         )
     measured = [e for e in entries if e.kind == "measured"]
     assert all(e.dataset.identity and e.dataset.identity.startswith("synthetic") for e in measured)
+    specs = {path.stem: yaml.safe_load(path.read_text()) for path in (ROOT / "specs").glob("*.yaml")}
+    systems = {  # one system each: DCASE-constrained (no teachers) and no search over configurations
+        name
+        for name, spec in specs.items()
+        if spec.get("limits", {}).get("preset", "dcase") != "none" and not spec.get("tune", {}).get("space")
+    }
+    committed = {read_record(e.records[0]).name for e in measured}
+    assert systems <= committed, f"built-in specs without a committed entry: {sorted(systems - committed)}"
 
 
 def test_cli_leaderboard_formats_add_and_errors(results, tmp_path):

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from tune_helpers import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 
 from asc_bench.errors import UserError
-from asc_bench.experiments import latest_resumable, new_state, write_state
+from asc_bench.experiments import latest_resumable, new_state, render_experiments, write_state
 from asc_bench.search_space import Distribution, expand
 from asc_bench.spec import load_spec, resolve_for_run, spec_hash, validate_spec
 from asc_bench.sweep import TrialOutcome, best, plan_sweep, rank
@@ -237,6 +238,7 @@ def _wait_for(pattern: str, folder: Path, process: subprocess.Popen, timeout: fl
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_ctrl_c_leaves_a_resumable_experiment_that_finishes_exactly(
     grid_sweep, tmp_path: Path, synth_root: Path, cache_dir: Path
 ) -> None:  # noqa: ANN001
@@ -249,8 +251,9 @@ def test_ctrl_c_leaves_a_resumable_experiment_that_finishes_exactly(
     assert process.returncode == 130, out + err
     assert "interrupted" in err and "--resume" in " ".join(err.split())
     assert len(records(tmp_path / "runs")) < 2  # the second configuration had not started
-    listing = run_cli("runs", tmp_path / "runs")
-    assert "interrupted" in listing.stdout
+    listing = Console(record=True, width=200)
+    render_experiments(tmp_path / "runs", listing)
+    assert "interrupted" in listing.export_text()
 
     resumed = run_cli("run", path, "--resume", env={"ASC_BENCH_CACHE_DIR": str(cache_dir)})
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -261,8 +264,8 @@ def test_ctrl_c_leaves_a_resumable_experiment_that_finishes_exactly(
     for key, record in again.items():
         assert record["metrics"] == uninterrupted[key]["metrics"]
         assert [r["train_loss"] for r in record["history"]] == [r["train_loss"] for r in uninterrupted[key]["history"]]
-    nothing = run_cli("run", path, "--resume")
-    user_error(nothing, "nothing to resume", "finished")
+    with pytest.raises(UserError, match="nothing to resume: .* is finished"):
+        latest_resumable(tmp_path / "runs" / "sw", {"name": "sw"})
 
 
 def _descendants(pid: int) -> list[int]:
@@ -289,6 +292,7 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+@pytest.mark.slow
 def test_a_crashed_trial_is_retried_from_its_checkpoint(
     grid_sweep, tmp_path: Path, synth_root: Path, cache_dir: Path
 ) -> None:  # noqa: ANN001
@@ -309,6 +313,7 @@ def test_a_crashed_trial_is_retried_from_its_checkpoint(
     assert list((tmp_path / "runs" / "sw" / "tune").glob("*/*/error.txt"))  # Tune saw the crash
 
 
+@pytest.mark.slow
 def test_optuna_search_runs_every_seed_of_its_suggestion(tmp_path: Path, synth_root: Path, cache_dir: Path) -> None:
     pytest.importorskip("optuna")
     space = {LR: {"loguniform": [0.001, 0.01]}, "model.base_channels": {"choice": [8, 16]}}

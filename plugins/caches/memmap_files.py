@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -170,8 +171,9 @@ def _checksums(path: Path, meta: dict[str, Any], chunks: list[int]) -> Iterator[
 class RowFile(ClipStore):
     """Rows read from a cache file with positioned reads (sorted, runs of neighbours in one call).
 
-    Reads go into a fresh buffer rather than through a memory map, so a process's resident memory stays
-    at one batch however large the cache (the page cache still serves repeated reads).
+    Reads go into a reused buffer (one per thread) rather than through a memory map, so a process's
+    resident memory stays at one batch however large the cache (the page cache still serves repeated
+    reads); the float32 rows returned are a new tensor.
     """
 
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
@@ -182,9 +184,21 @@ class RowFile(ClipStore):
         self.offset = int(meta["offset"])
         self.row_bytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
         self._fd: int | None = None
+        self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
-        return dict(self.__dict__, _fd=None)
+        state = dict(self.__dict__, _fd=None)
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _local=threading.local())
+
+    def _buffer(self, rows: int) -> np.ndarray:
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is None or len(buffer) < rows:
+            buffer = self._local.buffer = np.empty((rows, *self.shape), dtype=self.dtype)
+        return buffer[:rows]
 
     def __del__(self) -> None:
         if getattr(self, "_fd", None) is not None:
@@ -201,7 +215,7 @@ class RowFile(ClipStore):
             raise IndexError(f"cache rows {positions.min()}..{positions.max()} outside 0..{self.count - 1}")
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
-        out = np.empty((len(positions), *self.shape), dtype=self.dtype)
+        out = self._buffer(len(positions))
         order = np.argsort(positions, kind="stable")
         ordered = positions[order]
         runs = np.flatnonzero(np.diff(ordered) != 1) + 1
@@ -210,10 +224,8 @@ class RowFile(ClipStore):
                 slots = order[run[part : part + IOV_MAX]]
                 views = [memoryview(out[i]).cast("B") for i in slots]
                 self._read(views, self.offset + int(ordered[run[part]]) * self.row_bytes)
-        rows = torch.from_numpy(out)
-        if self.dtype == np.int16:
-            return rows.to(torch.float32).mul_(INT16_SCALE)
-        return rows.to(torch.float32)
+        rows = torch.from_numpy(out).to(torch.float32, copy=True)  # a copy even for float32: the buffer is reused
+        return rows.mul_(INT16_SCALE) if self.dtype == np.int16 else rows
 
     def _read(self, views: list[memoryview], offset: int) -> None:
         expected = len(views) * self.row_bytes
