@@ -16,6 +16,7 @@ install: $(STAMP)
 quickstart: $(STAMP)
 	$(BIN)/asc-bench data synth data/synth
 	$(BIN)/asc-bench run specs/quickstart.yaml
+	$(BIN)/asc-bench leaderboard runs/quickstart --format html --out runs/leaderboard.html
 
 # The HTML leaderboard tests drive a real headless browser: Debian's chromium, installed when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from asc_bench.errors import UserError
-from asc_bench.results import Metrics, ResultRecord, read_record
+from asc_bench.results import DatasetInfo, Metrics, ResultRecord, read_record
 
 _HEADLINE = ("macro_acc", "micro_acc", "log_loss", "macro_log_loss", "seen_acc", "unseen_acc")
 
@@ -117,9 +117,12 @@ def _data_check(record: ResultRecord, again: ResultRecord) -> Check:
     a, b = record.dataset, again.dataset
     same = a.type == b.type and a.split == b.split
     same = same and (a.fingerprint == b.fingerprint or (a.identity is not None and a.identity == b.identity))
-    label_a = a.identity or f"{a.type}/{a.split} data {a.fingerprint}"
-    label_b = b.identity or f"{b.type}/{b.split} data {b.fingerprint}"
-    return Check("data", label_a, label_b, 0.0 if same else math.inf, 1, same)
+    return Check("data", _data_label(a), _data_label(b), 0.0 if same else math.inf, 1, same)
+
+
+def _data_label(d: DatasetInfo) -> str:
+    label = f"{d.split}, {d.identity or d.type + ' data ' + d.fingerprint}"
+    return label if len(label) <= 40 else label[:39] + "…"
 
 
 def _metric_checks(label: str, mine: Metrics, theirs: Metrics, tol: float) -> list[Check]:

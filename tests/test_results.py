@@ -214,3 +214,16 @@ def test_record_digest_follows_content():
     assert record_digest(a) == record_digest(b) and len(record_digest(a)) == 16
     assert record_digest(a) != record_digest(make_record(seed=2))
     assert record_digest(ResultRecord.model_validate_json(a.model_dump_json())) == record_digest(a)
+
+
+def test_synthetic_data_has_a_machine_independent_identity(synth_root, tmp_path):
+    """Records on the synthetic set name its generator and parameters, so they rank across machines."""
+    from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+
+    dataset = TAU22Dataset(TAU22Config(type="tau22", root=synth_root))
+    marker = json.loads((synth_root / ".asc-bench-synthetic.json").read_text())
+    identity = dataset.identity()
+    assert identity.startswith(f"synthetic (asc-bench synth v{marker['version']}: cities=3, ")
+    assert f"seed={marker['params']['seed']}" in identity
+    dataset.root = tmp_path  # no marker: the real dataset vouches for nothing beyond its fingerprint
+    assert dataset.identity() is None
