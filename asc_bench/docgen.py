@@ -65,8 +65,9 @@ def models_markdown() -> str:
 def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
-    if "anyOf" in schema:
-        return " | ".join(_type_text(s, defs) for s in schema["anyOf"])
+    for union in ("anyOf", "oneOf"):
+        if union in schema:
+            return " | ".join(_type_text(s, defs) for s in schema[union])
     if "enum" in schema:
         return " | ".join(repr(v) for v in schema["enum"])
     if "const" in schema:
@@ -76,16 +77,31 @@ def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     return str(schema.get("type", "any"))
 
 
-def _fields_table(model: type[BaseModel]) -> list[str]:
-    schema = model.model_json_schema()
-    defs = schema.get("$defs", {})
+def _properties_table(schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
     lines = ["| field | type | default | description |", "|---|---|---|---|"]
     for field, info in schema.get("properties", {}).items():
-        if field == "type":
+        if field == "type" and "const" in info:
             continue
         default = repr(info["default"]) if "default" in info else "required"
         description = (info.get("description") or "").replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{field}` | {_type_text(info, defs)} | `{default}` | {description} |")
+        kind = _type_text(info, defs).replace("|", "\\|")
+        lines.append(f"| `{field}` | {kind} | `{default}` | {description} |")
+    return lines
+
+
+def _fields_table(model: type[BaseModel]) -> list[str]:
+    """The config's fields, then a table for each nested settings model (optimizer, schedule, teacher...)."""
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+    lines = _properties_table(schema, defs)
+    for name, sub in sorted(defs.items()):
+        if sub.get("properties"):
+            kind = sub["properties"].get("type", {}).get("const")
+            title = f"`{name}` (`type: {kind}`)" if kind else f"`{name}`"
+            description = " ".join(sub.get("description", "").split())
+            rows = _properties_table(sub, defs)
+            lines += ["", f"{title}: {description}" if description else title, ""]
+            lines += rows if len(rows) > 2 else ["No settings."]
     return lines
 
 

@@ -43,12 +43,13 @@ def run_spec(
     leaderboard: bool = True,
     resume: bool = False,
 ) -> list[Path]:
-    """Validate → complexity → search plan → Ray → caches → Ray Tune trials → records → leaderboard; return
-    the record paths. ``resume`` continues the spec's latest interrupted experiment instead."""
+    """Validate → complexity → search plan → Ray → teachers → caches → Ray Tune trials → records → leaderboard;
+    return the record paths. ``resume`` continues the spec's latest interrupted experiment instead."""
     from asc_bench.cluster import check_address, check_resources, start_ray
     from asc_bench.engine import check_complexity
     from asc_bench.spec import resolve_for_run
     from asc_bench.sweep import plan_sweep, render_summary
+    from asc_bench.teacher import prepare_teachers
     from asc_bench.tune import run_experiment
 
     if address := address or os.environ.get("RAY_ADDRESS"):
@@ -73,6 +74,7 @@ def run_spec(
         )
     start_ray(address)  # an unreachable cluster or too large trials are refused before any data work
     check_resources(spec.tune.resources.cpu, spec.tune.resources.gpu)  # type: ignore[attr-defined]
+    spec = prepare_teachers(spec, console=console, address=address, resume=resume)
     prepare_data(spec, console)
     epochs = spec.trainer.epochs  # type: ignore[attr-defined]
     shown = plan.metric or "test_macro_acc"

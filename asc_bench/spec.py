@@ -254,7 +254,10 @@ def load_spec(path: Path, overrides: list[str] | None = None) -> BaseModel:
 
 def resolve_for_run(spec: BaseModel) -> BaseModel:
     """The spec as trials must see it: every plugin config ``resolved()`` (absolute paths, fixed
-    defaults) and an absolute output folder. Its hash is unchanged (paths are not semantic)."""
+    defaults), an absolute output folder and the hash of each teacher spec (validated here). Its hash is
+    unchanged by the paths (they are not semantic)."""
+    from asc_bench.teacher import with_teacher_hashes
+
     data = spec.data  # type: ignore[attr-defined]
     new_data = data.model_copy(
         update={
@@ -264,7 +267,7 @@ def resolve_for_run(spec: BaseModel) -> BaseModel:
         }
     )
     output = spec.output.model_copy(update={"dir": spec.output.dir.expanduser().absolute()})  # type: ignore[attr-defined]
-    return spec.model_copy(
+    resolved = spec.model_copy(
         update={
             "data": new_data,
             "model": spec.model.resolved(),  # type: ignore[attr-defined]
@@ -272,6 +275,7 @@ def resolve_for_run(spec: BaseModel) -> BaseModel:
             "output": output,
         }
     )
+    return with_teacher_hashes(resolved)
 
 
 def _strip_non_semantic(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:

@@ -44,33 +44,8 @@ import numpy as np
 
 from asc_bench.errors import UserError
 from asc_bench.synth_irs import IR_FOLDER, write_synthetic_impulse_responses
+from asc_bench.tau22_vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
 
-SCENES: tuple[str, ...] = (
-    "airport",
-    "bus",
-    "metro",
-    "metro_station",
-    "park",
-    "public_square",
-    "shopping_mall",
-    "street_pedestrian",
-    "street_traffic",
-    "tram",
-)
-CITIES: tuple[str, ...] = (
-    "barcelona",
-    "helsinki",
-    "lisbon",
-    "london",
-    "lyon",
-    "milan",
-    "paris",
-    "prague",
-    "stockholm",
-    "vienna",
-)
-DEVICES: tuple[str, ...] = ("a", "b", "c", "s1", "s2", "s3", "s4", "s5", "s6")
-TRAIN_DEVICES: frozenset[str] = frozenset({"a", "b", "c", "s1", "s2", "s3"})
 OTHER_DEVICES: tuple[str, ...] = DEVICES[1:]
 SUBSET_PERCENTS: tuple[int, ...] = (5, 10, 25, 50, 100)
 

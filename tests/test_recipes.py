@@ -4,9 +4,11 @@ on the synthetic set when scaled down by overrides (the CP-JKU chain: teacher ru
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import ROOT
 from rich.console import Console
 
@@ -51,7 +53,8 @@ SCALED = {
 }
 
 
-def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN202
+def _scaling(name: str) -> list[str]:
+    """The overrides that scale a recipe spec down (front end, model, seeds, epochs), dataset and output aside."""
     mel, model = SCALED[name]
     front_end = [f"data.transforms.{mel}.{key}" for key in ("n_fft=1024", "win_length=1024", "n_mels=64")]
     if name != "baseline2023":
@@ -60,15 +63,21 @@ def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN20
         front_end.append(f"data.transforms.{mel}.fmax=7500")
     if name in ("cpjku_teacher", "cpjku"):
         front_end.append(f"data.transforms.{mel}.fmax_jitter=[-200, 200]")
-    overrides = [
-        f"data.dataset.root={synth_root}",
-        "data.dataset.split=split25",
+    return [
         "data.sample_rate=16000",
         *front_end,
         *model,
         "seeds=[1]",
         "trainer.epochs=1",
         "trainer.batch_size=64",
+    ]
+
+
+def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN202
+    overrides = [
+        f"data.dataset.root={synth_root}",
+        "data.dataset.split=split25",
+        *_scaling(name),
         f"output.dir={out}",
         *extra,
     ]
@@ -117,22 +126,86 @@ def teacher_logits(synth_root: Path, runs: Path, cache_dir: Path, ray_local) -> 
     return save_logits(runs / "teacher.logits.pt", predict_split([trial], "all"))
 
 
-@pytest.mark.parametrize("name", ["cpjku", "cai"])
-def test_distillation_recipes_run_with_a_predicted_teacher(
-    name: str, synth_root: Path, runs: Path, teacher_logits: Path
-) -> None:
+def test_cpjku_runs_with_a_predicted_teacher_logits_file(synth_root: Path, runs: Path, teacher_logits: Path) -> None:
     spec = _scaled(
-        name,
+        "cpjku",
         synth_root,
         runs,
         f"data.transforms.0.folder={synth_root / IR_FOLDER}",
-        f"trainer.teacher.logits={teacher_logits}",
+        f"trainer.teacher={{logits: {teacher_logits}}}",
     )
     record = _run(spec)
     assert record.spec["trainer"]["type"] == "distill"
     assert record.spec["data"]["transforms"][0]["type"] == "dir"
-    assert record.complexity.param_dtype == PUBLISHED[name][2]
+    assert record.complexity.param_dtype == PUBLISHED["cpjku"][2]
     assert record.metrics.count > 0 and record.history[0]["train_loss"] > 0
+
+
+def _with_teacher_spec(name: str, synth_root: Path, out: Path):  # noqa: ANN202
+    irs = f"data.transforms.0.folder={synth_root / IR_FOLDER}"
+    teacher = {"spec": str(SPECS / "cpjku_teacher.yaml"), "set": [irs, *_scaling("cpjku_teacher")]}
+    return _scaled(name, synth_root, out, irs, f"trainer.teacher={json.dumps(teacher)}")
+
+
+def test_students_train_their_teacher_spec_first_then_reuse_its_logits(
+    synth_root: Path, tmp_path: Path, teacher_logits: Path, cache_dir: Path, ray_local
+) -> None:  # noqa: ANN001
+    """specs/cai.yaml and specs/cpjku.yaml name specs/cpjku_teacher.yaml: the first run trains the teacher (on the
+    student's dataset, into the student's output folder) and writes its logits; the second student reuses them."""
+    from asc_bench.logits import load_logits
+    from asc_bench.runner import run_spec
+
+    out = io.StringIO()
+    paths = run_spec(_with_teacher_spec("cai", synth_root, tmp_path), console=Console(file=out), leaderboard=False)
+    teachers = sorted((tmp_path / "cpjku_teacher").glob("*/*/record.json"))
+    assert len(teachers) == 1 and "training" in out.getvalue()
+    teacher_record, student = read_record(teachers[0]), read_record(paths[0])
+    assert teacher_record.spec["data"]["dataset"]["split"] == "split25", "trained on the student's dataset"
+    written = Path(student.spec["trainer"]["teacher"]["logits"])
+    assert written.parent == tmp_path / "cpjku_teacher" / "teacher-logits"
+    assert student.spec["trainer"]["teacher"]["spec_hash"] == teacher_record.spec_hash
+    assert student.metrics.count > 0 and student.history[0]["train_loss"] > 0
+    # the same teacher spec and seed on the same machine: the logits of the two-step chain, exactly
+    chained, in_run = load_logits(teacher_logits, where="chain"), load_logits(written, where="run")
+    assert chained.clip_ids == in_run.clip_ids and torch.equal(chained.logits, in_run.logits)
+
+    out = io.StringIO()
+    run_spec(_with_teacher_spec("cpjku", synth_root, tmp_path), console=Console(file=out), leaderboard=False)
+    assert "reusing" in out.getvalue() and "training" not in out.getvalue()
+    assert len(sorted((tmp_path / "cpjku_teacher").glob("*/*/record.json"))) == 1, "the teacher was not retrained"
+
+
+def test_a_changed_teacher_spec_changes_the_student_hash(tmp_path: Path) -> None:
+    from asc_bench.spec import resolve_for_run, spec_hash
+
+    base = resolve_for_run(load_spec(SPECS / "cpjku.yaml"))
+    changed = resolve_for_run(load_spec(SPECS / "cpjku.yaml", ['trainer.teacher.set=["trainer.epochs=3"]']))
+    assert base.trainer.teacher.spec_hash and spec_hash(base) != spec_hash(changed)
+    as_file = resolve_for_run(load_spec(SPECS / "cpjku.yaml", [f"trainer.teacher={{logits: {tmp_path / 'x.pt'}}}"]))
+    assert as_file.trainer.teacher.spec_hash is None
+
+
+@pytest.mark.parametrize(
+    ("teacher", "message"),
+    [
+        ("{}", "give the teacher as"),
+        ("{spec: specs/missing.yaml}", "teacher spec .*missing.yaml does not exist"),
+        ('{spec: specs/cpjku_teacher.yaml, set: ["trainer.epochs=0"]}', "teacher spec is invalid: .*epochs"),
+        ("{spec: TMP/self.yaml}", "teacher specs form a cycle: .*self.yaml -> .*self.yaml"),
+    ],
+)
+def test_bad_teachers_are_refused_in_the_driver(
+    teacher: str, message: str, synth_root: Path, tmp_path: Path, ray_local
+) -> None:  # noqa: ANN001
+    from asc_bench.runner import run_spec
+
+    (tmp_path / "self.yaml").write_text(
+        (SPECS / "cpjku.yaml").read_text().replace("specs/cpjku_teacher.yaml", str(tmp_path / "self.yaml"))
+    )
+    with pytest.raises(UserError, match=message):
+        spec = _scaled("cpjku", synth_root, tmp_path, f"trainer.teacher={teacher.replace('TMP', str(tmp_path))}")
+        run_spec(spec, console=Console(file=io.StringIO()), leaderboard=False)
+    assert not list(tmp_path.rglob("record.json")), "nothing trained"
 
 
 def test_a_missing_response_folder_is_refused_before_any_data_work(

@@ -10,32 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from asc_bench.errors import UserError
+from asc_bench.tau22_vocabulary import CITIES, SCENES
+from asc_bench.tau22_vocabulary import DEVICES as DEVICES  # re-exported: the layout names every vocabulary
 
-CLASSES: tuple[str, ...] = (
-    "airport",
-    "bus",
-    "metro",
-    "metro_station",
-    "park",
-    "public_square",
-    "shopping_mall",
-    "street_pedestrian",
-    "street_traffic",
-    "tram",
-)
-DEV_CITIES: tuple[str, ...] = (
-    "barcelona",
-    "helsinki",
-    "lisbon",
-    "london",
-    "lyon",
-    "milan",
-    "paris",
-    "prague",
-    "stockholm",
-    "vienna",
-)
-DEVICES: tuple[str, ...] = ("a", "b", "c", "s1", "s2", "s3", "s4", "s5", "s6")
+CLASSES: tuple[str, ...] = SCENES
+DEV_CITIES: tuple[str, ...] = CITIES
 META_COLUMNS: tuple[str, ...] = ("filename", "scene_label", "identifier", "source_label")
 SPLIT_COLUMNS: tuple[str, ...] = ("filename", "scene_label")
 RELEASE_FOLDER = "TAU-urban-acoustic-scenes-2022-mobile-development"

@@ -1,42 +1,32 @@
 """The ``distill`` trainer: knowledge distillation from per-clip teacher logits (CP-JKU, Cai).
 
 loss = λ·CE(student, targets) + (1 − λ)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)), the KL summed over
-classes and averaged over the batch. Teacher logits come from a logits file (``asc-bench predict``), looked up by
-clip id; when mixing transforms (MixUp) mixed the batch, the teacher's probabilities are mixed the same way.
+classes and averaged over the batch. Teacher logits come from a logits file (``asc-bench predict``, or written by
+the driver after training ``teacher.spec`` first: asc_bench.teacher), looked up by clip id; when mixing transforms
+(MixUp) mixed the batch, the teacher's probabilities are mixed the same way.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from asc_bench.api import Batch, ClipTable, non_semantic
+from asc_bench.api import Batch, ClipTable
 from asc_bench.errors import UserError
 from asc_bench.logits import load_logits, logits_for_clips
+from asc_bench.teacher import TeacherSource
 from asc_bench_plugins.trainers.supervised import SupervisedConfig, SupervisedTrainer
-
-
-class Teacher(BaseModel):
-    """Where the teacher's predictions come from."""
-
-    model_config = ConfigDict(extra="forbid")
-    logits: Path = non_semantic(
-        description="A logits file written by `asc-bench predict` (one or several runs averaged), keyed by clip id. "
-        "Not part of the spec hash."
-    )
-
-    def resolved(self) -> Teacher:
-        return self.model_copy(update={"logits": self.logits.expanduser().absolute()})
 
 
 class DistillConfig(SupervisedConfig):
     type: Literal["distill"] = "distill"  # type: ignore[assignment]
-    teacher: Teacher = Field(..., description="The teacher: {logits: FILE}.")
+    teacher: TeacherSource = Field(
+        ..., description="The teacher: {logits: FILE} from `asc-bench predict`, or {spec: FILE} trained first."
+    )
     temperature: float = Field(2.0, gt=0, description="Softmax temperature T of the distillation term (CP-JKU: 2).")
     kd_lambda: float = Field(0.02, ge=0, le=1, description="Weight λ of the label loss; 1 − λ weighs the KL term.")
 
@@ -84,6 +74,12 @@ class DistillTrainer(SupervisedTrainer):
                 fix="Build trainers through the engine (asc-bench run), which passes clips=.",
             )
         where = "trainer.teacher.logits"
+        if config.teacher.logits is None:
+            raise UserError(
+                "the teacher spec has not been trained: this trainer has no teacher logits file.",
+                where=where,
+                fix="Run the student with `asc-bench run`, which trains trainer.teacher.spec first.",
+            )
         self.teacher = logits_for_clips(load_logits(config.teacher.logits, where=where), clips, train_rows, where=where)
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
