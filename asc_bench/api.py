@@ -87,6 +87,9 @@ class Dataset(ABC):
     """A dataset plugin: clip metadata, named splits and audio decoding at a working sample rate."""
 
     Config: ClassVar[type[PluginConfig]]
+    #: How many classes models predict, if known without reading any data (the driver checks the model's
+    #: complexity before any data work); ``None``: the check reads :meth:`clips` for it.
+    num_classes: ClassVar[int | None] = None
 
     def __init__(self, config: PluginConfig) -> None:
         self.config = config
@@ -137,6 +140,11 @@ class Dataset(ABC):
     def describe(self) -> str:
         """Where the data comes from, for messages (e.g. the root folder)."""
         return type(self).__name__
+
+    def partition(self) -> str:
+        """The name of this configuration's train/test partition (e.g. ``split25``), recorded with the
+        results. Default: ``""``."""
+        return ""
 
     def identity(self) -> str | None:
         """A machine-independent name of this exact content, if the dataset can vouch for one (e.g. a

@@ -43,10 +43,10 @@ def _load(spec_path: Path, overrides: list[str] | None):  # noqa: ANN202
 
 @app.command()
 def validate(spec: SpecArg, set_: SetOpt = None) -> None:
-    """Check a spec (fields, plugin names, types) without touching any data."""
-    from asc_bench.spec import spec_hash
+    """Check a spec (fields, plugin names, types; teacher specs too) without touching any data."""
+    from asc_bench.spec import resolve_for_run, spec_hash
 
-    loaded = _load(spec, set_)
+    loaded = resolve_for_run(_load(spec, set_))  # the hash its records will carry (teacher hashes included)
     console.print(f"[green]ok[/green] {spec}: spec '{loaded.name}', hash {spec_hash(loaded)}")
 
 

@@ -32,7 +32,6 @@ from asc_bench.tensorboard_log import TrialBoard
 
 CALIBRATION_BATCHES = 4
 MODEL_NAME = "model.pt"  # the trained float32 state_dict, beside record.json (asc-bench predict loads it)
-NUM_CLASSES = 10  # the ten TAU scene classes; datasets with other vocabularies set it through their clips
 
 
 class Reporter(Protocol):
@@ -84,11 +83,20 @@ def build_model(spec: BaseModel, input_shape: tuple[int, ...], num_classes: int,
     )
 
 
+def _num_classes(spec: BaseModel) -> int:
+    """The dataset's class count, from its class attribute when it declares one (no data read)."""
+    config = spec.data.dataset  # type: ignore[attr-defined]
+    known = registry.load("dataset", config.type, where="data.dataset").num_classes
+    if known is not None:
+        return int(known)
+    return len(registry.build("dataset", config, where="data.dataset").clips().class_names)
+
+
 def check_complexity(spec: BaseModel, *, fused: bool = False, enforce: bool = True) -> ComplexityReport:
     """Count the spec's model on one clip's input shape; refuse it when over the limits (if ``enforce``)."""
     pipeline = Pipeline(spec.data.transforms, sample_rate=spec.data.sample_rate)  # type: ignore[attr-defined]
     input_shape = pipeline.input_shape()
-    model = build_model(spec, input_shape, num_classes=NUM_CLASSES, seed=0)
+    model = build_model(spec, input_shape, num_classes=_num_classes(spec), seed=0)
     report = count_complexity(
         model,
         input_shape,
@@ -319,7 +327,7 @@ def run_trial(
         dataset={
             "type": spec.data.dataset.type,
             "fingerprint": setup.fingerprint,
-            "split": getattr(spec.data.dataset, "split", ""),
+            "split": setup.dataset.partition(),
             "describe": setup.dataset.describe(),
             "identity": setup.dataset.identity(),
         },

@@ -280,9 +280,10 @@ def resolve_for_run(spec: BaseModel) -> BaseModel:
 
 def _strip_non_semantic(model: BaseModel, dumped: dict[str, Any]) -> dict[str, Any]:
     out = {}
+    unused = model.unused_fields() if hasattr(model, "unused_fields") else set()
     for name, field in type(model).model_fields.items():
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
-        if extra.get("semantic") is False or name not in dumped:
+        if extra.get("semantic") is False or name not in dumped or name in unused:
             continue
         value = getattr(model, name)
         if isinstance(value, BaseModel):

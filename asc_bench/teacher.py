@@ -67,6 +67,10 @@ class TeacherSource(BaseModel):
             raise ValueError("give the teacher as {logits: FILE} (from `asc-bench predict`) or {spec: FILE}")
         return self
 
+    def unused_fields(self) -> set[str]:
+        """Fields that do not apply, left out of the spec hash: a logits file has no split, precision or hash."""
+        return {"split", "precision", "spec_hash"} if self.spec is None else set()
+
     def resolved(self) -> TeacherSource:
         """Absolute paths; for a teacher spec, its hash (validating the teacher spec in the driver)."""
         update: dict[str, Any] = {}

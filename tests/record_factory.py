@@ -5,25 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from asc_bench.results import ResultRecord
+from asc_bench.tau22_vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
 
-CLASSES = (
-    "airport", "bus", "metro", "metro_station", "park",
-    "public_square", "shopping_mall", "street_pedestrian", "street_traffic", "tram",
-)  # fmt: skip
-DEVICES = ("a", "b", "c", "s1", "s2", "s3", "s4", "s5", "s6")
-SEEN = ("a", "b", "c", "s1", "s2", "s3")
-CITIES = (
-    "barcelona",
-    "helsinki",
-    "lisbon",
-    "london",
-    "lyon",
-    "milan",
-    "paris",
-    "prague",
-    "stockholm",
-    "vienna",
-)
+CLASSES = SCENES
+SEEN = tuple(d for d in DEVICES if d in TRAIN_DEVICES)
 BASELINE_DEVICE_ACC = dict(
     zip(DEVICES, (0.6717, 0.5967, 0.6199, 0.5628, 0.5569, 0.5816, 0.5305, 0.5235, 0.4858), strict=True)
 )

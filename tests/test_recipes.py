@@ -183,6 +183,14 @@ def test_a_changed_teacher_spec_changes_the_student_hash(tmp_path: Path) -> None
     assert base.trainer.teacher.spec_hash and spec_hash(base) != spec_hash(changed)
     as_file = resolve_for_run(load_spec(SPECS / "cpjku.yaml", [f"trainer.teacher={{logits: {tmp_path / 'x.pt'}}}"]))
     assert as_file.trainer.teacher.spec_hash is None
+    other_split = as_file.model_copy(
+        update={
+            "trainer": as_file.trainer.model_copy(
+                update={"teacher": as_file.trainer.teacher.model_copy(update={"split": "train"})}
+            )
+        }
+    )
+    assert spec_hash(other_split) == spec_hash(as_file), "a logits file has no split: not part of the hash"
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,8 @@ import soundfile as sf
 
 from asc_bench.api import NOT_SEMANTIC
 from asc_bench.errors import UserError
-from asc_bench.synth import DEVICES, SCENES, write_synthetic_dataset
+from asc_bench.synth import write_synthetic_dataset
+from asc_bench.tau22_vocabulary import CITIES, DEVICES, SCENES
 from asc_bench_plugins.datasets.tau22 import RELEASE_FOLDER, TAU22Config, TAU22Dataset
 
 TINY = dict(
@@ -24,18 +25,6 @@ TINY = dict(
     segments_per_location=1,
     parallel_fraction=0.2,
     devices_per_parallel=4,
-)
-DEV_CITIES = (
-    "barcelona",
-    "helsinki",
-    "lisbon",
-    "london",
-    "lyon",
-    "milan",
-    "paris",
-    "prague",
-    "stockholm",
-    "vienna",
 )
 
 
@@ -123,7 +112,7 @@ def test_clip_table_from_meta(synth):
     assert table.paths[0] == synth / meta[0][0]
     assert table.class_names == SCENES
     assert table.device_names == DEVICES
-    assert table.city_names == DEV_CITIES
+    assert table.city_names == CITIES
     for i, (filename, scene, identifier, source) in enumerate(meta):
         assert table.class_names[table.labels[i]] == scene
         assert table.city_names[table.cities[i]] == identifier.split("-")[0]

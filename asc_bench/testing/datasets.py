@@ -38,6 +38,7 @@ def check_dataset(cls: type, config: Any = None, *, sample_rate: int = 32000, re
     expect(isinstance(fingerprint, str) and bool(fingerprint), cls, "fingerprint() must be a non-empty string")
     expect(cls(config).fingerprint() == fingerprint, cls, "fingerprint() differs between equal instances")
     expect(isinstance(dataset.describe(), str) and bool(dataset.describe()), cls, "describe() must give text")
+    expect(isinstance(dataset.partition(), str), cls, "partition() must return a string")
     every_row = np.concatenate(list(rows.values()))
     _check_audio(cls, dataset, every_row, sample_rate, reads)
     errors = [f.message for f in dataset.check(every_row[:reads]) if f.severity == "error"]
@@ -51,6 +52,12 @@ def _check_table(cls: type, clips: ClipTable) -> None:
     expect(len(clips.paths) == n, cls, f"{len(clips.paths)} paths for {n} clip ids")
     expect(len(set(clips.ids)) == n, cls, "clip ids are not unique")
     expect(len(clips.class_names) >= 2, cls, "a classification dataset needs at least two classes")
+    declared = cls.num_classes  # type: ignore[attr-defined]
+    expect(
+        declared is None or declared == len(clips.class_names),
+        cls,
+        f"num_classes = {declared} but clips() has {len(clips.class_names)} class names",
+    )
     for column in COLUMNS:
         values = np.asarray(getattr(clips, column))
         expect(values.shape == (n,), cls, f"clips.{column} has shape {values.shape}, expected ({n},)")

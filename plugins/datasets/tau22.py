@@ -84,6 +84,7 @@ class TAU22Dataset(Dataset):
 
     Config = TAU22Config
     config: TAU22Config
+    num_classes = len(CLASSES)
 
     def __init__(self, config: TAU22Config) -> None:  # type: ignore[override]
         super().__init__(config)
@@ -102,6 +103,9 @@ class TAU22Dataset(Dataset):
 
     def describe(self) -> str:
         return str(self.root)
+
+    def partition(self) -> str:
+        return self.split_name
 
     def identity(self) -> str | None:
         """For a dataset written by ``asc-bench data synth`` (byte-identical for the same parameters): the
