@@ -49,7 +49,7 @@ def run_spec(
     from asc_bench.engine import check_complexity
     from asc_bench.spec import resolve_for_run
     from asc_bench.sweep import plan_sweep, render_summary
-    from asc_bench.teacher import prepare_teachers
+    from asc_bench.teacher import prepare_teachers, resumable
     from asc_bench.tune import run_experiment
 
     if address := address or os.environ.get("RAY_ADDRESS"):
@@ -74,7 +74,9 @@ def run_spec(
         )
     start_ray(address)  # an unreachable cluster or too large trials are refused before any data work
     check_resources(spec.tune.resources.cpu, spec.tune.resources.gpu)  # type: ignore[attr-defined]
-    spec = prepare_teachers(spec, console=console, address=address, resume=resume)
+    spec, trained_teacher = prepare_teachers(spec, console=console, address=address, resume=resume)
+    if resume and trained_teacher and not resumable(spec):
+        resume = False  # the teacher was interrupted before this spec's own experiment started
     prepare_data(spec, console)
     epochs = spec.trainer.epochs  # type: ignore[attr-defined]
     shown = plan.metric or "test_macro_acc"

@@ -157,14 +157,16 @@ def prepare_teachers(
     console: Console,
     address: str | None = None,
     resume: bool = False,
-) -> BaseModel:
+) -> tuple[BaseModel, bool]:
     """Train every teacher spec of the (resolved) student spec that has no up-to-date logits file, write the
-    ensemble's logits, and return the spec with each teacher's ``logits`` path filled in."""
+    ensemble's logits; return the spec with each teacher's ``logits`` path filled in, and whether a teacher
+    was trained now (then a ``resume`` of the student may find no student experiment yet)."""
     from asc_bench.logits import LogitsFile, save_logits
     from asc_bench.predict import predict_split
 
     trainer = spec.trainer  # type: ignore[attr-defined]
     update = {}
+    trained = False
     for name in teacher_fields(trainer):
         source: TeacherSource = getattr(trainer, name)
         if source.spec is None:
@@ -177,21 +179,28 @@ def prepare_teachers(
         else:
             console.print(f"teacher {teacher.name}: training {source.spec} first (seeds {teacher.seeds})")  # type: ignore[attr-defined]
             records = _run_nested(teacher, console, address, resume)
+            trained = True
             logits = predict_split(records, source.split, precision=source.precision)
             sources = (f"{KEY_PREFIX}{key}", *logits.sources)
             save_logits(out, LogitsFile(logits.clip_ids, logits.logits, logits.class_names, sources))
             console.print(f"teacher {teacher.name}: wrote the logits of {len(logits.clip_ids):,} clips to {out}")
         update[name] = source.model_copy(update={"logits": out.absolute()})
-    return spec.model_copy(update={"trainer": trainer.model_copy(update=update)}) if update else spec
+    return (spec.model_copy(update={"trainer": trainer.model_copy(update=update)}) if update else spec), trained
+
+
+def resumable(spec: BaseModel) -> bool:
+    """Whether the (resolved) spec has an interrupted experiment that ``--resume`` can continue."""
+    from asc_bench.experiments import latest_resumable
+
+    try:
+        latest_resumable(Path(spec.output.dir) / spec.name, spec.model_dump(mode="json"))  # type: ignore[attr-defined]
+    except UserError:
+        return False
+    return True
 
 
 def _run_nested(teacher: BaseModel, console: Console, address: str | None, resume: bool) -> list[Path]:
-    from asc_bench.experiments import latest_resumable
     from asc_bench.runner import run_spec
 
-    if resume:  # continue an interrupted teacher experiment; a finished or missing one is run anew
-        try:
-            latest_resumable(Path(teacher.output.dir) / teacher.name, teacher.model_dump(mode="json"))  # type: ignore[attr-defined]
-        except UserError:
-            resume = False
+    resume = resume and resumable(teacher)  # continue an interrupted teacher; a finished or missing one runs anew
     return run_spec(teacher, console=console, address=address, leaderboard=False, resume=resume)

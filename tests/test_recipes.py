@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,3 +240,43 @@ def test_early_stopping_on_the_validation_split_restores_the_best_epoch(
     assert [row["epoch"] for row in record.history] == [1, 2], "stopped after one epoch without improvement"
     assert all("val_macro_acc" in row for row in record.history)
     assert record.metrics_float32.macro_acc == pytest.approx(record.history[0]["test_macro_acc"], abs=1e-9)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_teacher_then_resume_finishes_teacher_and_student(
+    synth_root: Path, tmp_path: Path, cache_dir: Path
+) -> None:
+    """`asc-bench run specs/cpjku.yaml` interrupted while its teacher trains: `--resume` continues the teacher's
+    experiment (not a new one), writes its logits and trains the student."""
+    irs = f"data.transforms.0.folder={synth_root / IR_FOLDER}"
+    teacher = {"spec": str(SPECS / "cpjku_teacher.yaml"), "set": [irs, *_scaling("cpjku_teacher"), "trainer.epochs=3"]}
+    overrides = [
+        f"data.dataset.root={synth_root}",
+        "data.dataset.split=split25",
+        *_scaling("cpjku"),
+        irs,
+        f"trainer.teacher={json.dumps(teacher)}",
+        f"output.dir={tmp_path / 'runs'}",
+    ]
+    command = [sys.executable, "-m", "asc_bench.cli", "run", str(SPECS / "cpjku.yaml"), "--no-leaderboard"]
+    command += [arg for override in overrides for arg in ("--set", override)]
+    env = {**os.environ, "COLUMNS": "200", "ASC_BENCH_CACHE_DIR": str(cache_dir)}
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    process = subprocess.Popen(command, **pipes, env=env, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not list((tmp_path / "runs" / "cpjku_teacher").glob("tune/*/*/checkpoint_*")):  # a teacher epoch done
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the teacher never finished an epoch"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 130, out + err
+    assert not (tmp_path / "runs" / "cpjku").exists(), "the student had not started"
+
+    resumed = subprocess.run([*command, "--resume"], **pipes, env=env, timeout=900)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert len(list((tmp_path / "runs" / "cpjku_teacher").glob("*/experiment.json"))) == 1, "continued, not anew"
+    (teacher_record,) = (tmp_path / "runs" / "cpjku_teacher").glob("*/*/record.json")
+    assert len(read_record(teacher_record).history) == 3
+    (student_record,) = (tmp_path / "runs" / "cpjku").glob("*/*/record.json")
+    assert Path(read_record(student_record).spec["trainer"]["teacher"]["logits"]).is_file()
