@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -14,6 +16,7 @@ import torch
 from pydantic import BaseModel
 
 from asc_bench import registry
+from asc_bench.allocator import keep_freed_memory
 from asc_bench.api import Cache, CacheRequest, ClipTable, Dataset, TransformContext
 from asc_bench.complexity import ComplexityReport, check_limits, count_complexity
 from asc_bench.data.pipeline import Pipeline
@@ -24,6 +27,7 @@ from asc_bench.data.splits import (
     prepare_split,
     split_indices,
 )
+from asc_bench.errors import UserError
 from asc_bench.metrics import SceneMetrics, named_metrics
 from asc_bench.precision import deploy_model
 from asc_bench.results import RECORD_NAME, ResultRecord, capture_environment, write_record
@@ -106,6 +110,21 @@ def check_complexity(spec: BaseModel, *, fused: bool = False, enforce: bool = Tr
     if enforce:
         check_limits(report, spec.limits)  # type: ignore[attr-defined]
     return report
+
+
+def check_runtime(spec: BaseModel) -> None:
+    """Refuse ``runtime.compile`` in the driver when no C++ compiler is found: torch.compile's CPU backend
+    builds its kernels with one, and would otherwise fail inside the first trial with a long traceback."""
+    if not spec.runtime.compile:  # type: ignore[attr-defined]
+        return
+    candidates = [os.environ.get("CXX", ""), "g++", "clang++", "c++"]
+    if not any(name and shutil.which(name) for name in candidates):
+        raise UserError(
+            "runtime.compile is true, but no C++ compiler (g++, clang++, c++ or $CXX) is on this machine's PATH; "
+            "torch.compile builds its CPU kernels with one.",
+            where="runtime.compile",
+            fix="Install one (e.g. apt install g++) or set runtime.compile: false.",
+        )
 
 
 def _to_channels_last(module: torch.nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -213,6 +232,7 @@ def run_trial(
 ) -> ResultRecord:
     """Train and evaluate one seed of a spec; write and return its result record."""
     started = time.perf_counter()
+    keep_freed_memory()  # about half of each step's time otherwise goes to page faults (asc_bench.allocator)
     torch.set_num_threads(max(1, threads))
     spec = validate_spec(spec_data)
     trial_dir.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,7 @@ def run_spec(
     """Validate → complexity → search plan → Ray → teachers → caches → Ray Tune trials → records → leaderboard;
     return the record paths. ``resume`` continues the spec's latest interrupted experiment instead."""
     from asc_bench.cluster import check_address, check_resources, start_ray
-    from asc_bench.engine import check_complexity
+    from asc_bench.engine import check_complexity, check_runtime
     from asc_bench.spec import resolve_for_run
     from asc_bench.sweep import plan_sweep, render_summary
     from asc_bench.teacher import prepare_teachers, resumable
@@ -56,6 +56,7 @@ def run_spec(
         check_address(address)  # a wrong cluster address is refused within seconds, before anything else
     spec = resolve_for_run(spec)
     report = check_complexity(spec)
+    check_runtime(spec)
     console.print(
         f"model {spec.model.type}: {report.macs:,} MACs, {report.params:,} parameters = "  # type: ignore[attr-defined]
         f"{report.param_bytes:,} B at {report.param_dtype}; input {'x'.join(map(str, report.input_shape))}"

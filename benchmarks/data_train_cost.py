@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from asc_bench.allocator import keep_freed_memory
 from asc_bench.api import Batch, TransformContext
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import cache_request, iterate_batches, prepare_split
@@ -83,6 +84,7 @@ class TimedTrainer:
 
 
 def main() -> None:
+    keep_freed_memory()  # as in every trial (asc_bench.allocator)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True, help="A synthetic dataset (asc-bench data synth DIR).")
     parser.add_argument("--rounds", type=int, default=3)
