@@ -8,6 +8,7 @@ import os
 import socket
 from typing import Any
 
+from asc_bench.allocator import worker_environment
 from asc_bench.errors import UserError
 
 # Keep Ray quiet and small: no default Tune loggers (asc-bench writes its own records and TensorBoard
@@ -56,6 +57,7 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         "logging_level": logging.ERROR,
         "log_to_driver": False,
         "configure_logging": True,
+        "runtime_env": {"env_vars": worker_environment()},  # trials keep freed memory (asc_bench.allocator)
     }
     if address:
         check_address(address)

@@ -9,16 +9,22 @@ import sys
 import pytest
 
 PROBE = """
-import resource, sys
-import torch
+import resource, threading
 from asc_bench.allocator import keep_freed_memory
 tuned = keep_freed_memory()
-for _ in range(5):  # warm-up: the heap grows to its working size
-    torch.ones(25_000_000).sum()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(20):
-    torch.ones(25_000_000).sum()  # 100 MB allocated, touched and freed, like a step's activations
-print(tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+import torch
+
+def steps():  # in a thread of its own, as Ray Tune runs a trial
+    for _ in range(5):  # warm-up: the heap grows to its working size
+        torch.ones(25_000_000).sum()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):
+        torch.ones(25_000_000).sum()  # 100 MB allocated, touched and freed, like a step's activations
+    print(tuned, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+
+thread = threading.Thread(target=steps)
+thread.start()
+thread.join()
 """
 
 
@@ -38,3 +44,14 @@ def test_kept_memory_is_not_faulted_in_again() -> None:
     pages = 100_000_000 // 4096
     assert default_faults > 10 * pages, "glibc's defaults fault every buffer in again"
     assert faults < pages, "kept memory is not faulted in again"
+
+
+def test_ray_workers_start_with_the_same_settings(ray_local) -> None:  # noqa: ANN001
+    from asc_bench.allocator import worker_environment
+
+    @ray_local.remote
+    def environment() -> dict[str, str]:
+        return {key: os.environ.get(key, "") for key in worker_environment()}
+
+    assert worker_environment()["MALLOC_ARENA_MAX"] == "1"
+    assert ray_local.get(environment.remote()) == worker_environment()
