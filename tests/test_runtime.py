@@ -1,5 +1,5 @@
-"""The `runtime` section: torch.compile trains deterministically and its weights load back as a plain model; a
-machine without a C++ compiler is refused in the driver."""
+"""The `runtime` section: torch.compile trains and its weights load back as a plain model; a machine without a
+C++ compiler is refused in the driver."""
 
 from __future__ import annotations
 
@@ -20,20 +20,15 @@ from asc_bench.spec import load_spec
 COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
 
 
-def test_compiled_training_is_deterministic_and_its_weights_load_as_a_plain_model(
+def test_compiled_training_runs_and_its_weights_load_as_a_plain_model(
     synth_root: Path, tmp_path: Path, cache_dir: Path, ray_local
 ) -> None:  # noqa: ANN001
     from asc_bench.runner import run_spec
 
-    metrics = []
-    for attempt in ("a", "b"):
-        (tmp_path / attempt).mkdir()
-        path = spec_file(tmp_path / attempt, synth_root, name="compiled", epochs="1", extra=COMPILED)
-        (record_path,) = run_spec(load_spec(path), console=Console(file=io.StringIO()), leaderboard=False)
-        record = read_record(record_path)
-        assert record.spec["runtime"]["compile"] is True and record.history[-1]["train_loss"] > 0
-        metrics.append(record.metrics)
-    assert metrics[0] == metrics[1], "same spec and seed: identical metrics with torch.compile too"
+    path = spec_file(tmp_path, synth_root, name="compiled", extra=COMPILED)
+    (record_path,) = run_spec(load_spec(path), console=Console(file=io.StringIO()), leaderboard=False)
+    record = read_record(record_path)
+    assert record.spec["runtime"]["compile"] is True and record.history[-1]["train_loss"] > 0
     logits = predict_split([record_path], "test")  # model.pt holds the plain module's state dict
     assert split_accuracy(logits, record_path) == pytest.approx(record.metrics.micro_acc, abs=1e-9)
 
