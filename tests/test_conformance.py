@@ -39,8 +39,22 @@ def test_dataset_conforms(name: str, synth_root: Path) -> None:
     check_dataset(*_config("dataset", name, root=synth_root))
 
 
+@pytest.fixture(scope="module")
+def teacher_logits(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random teacher logits for every clip of the synthetic set (what a distilling trainer needs)."""
+    import torch
+
+    from asc_bench.logits import LogitsFile, save_logits
+    from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+
+    clips = TAU22Dataset(TAU22Config(root=synth_root)).clips()
+    logits = torch.randn(len(clips.ids), len(clips.class_names), generator=torch.Generator().manual_seed(0))
+    path = tmp_path_factory.mktemp("teacher") / "teacher.logits.pt"
+    return save_logits(path, LogitsFile(tuple(clips.ids), logits, tuple(clips.class_names), ("conformance",)))
+
+
 @pytest.mark.parametrize("name", sorted(registry.available("trainer")))
-def test_trainer_conforms(name: str, synth_root: Path, tmp_path: Path) -> None:
-    cls, config = _config("trainer", name)
+def test_trainer_conforms(name: str, synth_root: Path, tmp_path: Path, teacher_logits: Path) -> None:
+    cls, config = _config("trainer", name, teacher={"logits": teacher_logits})  # `distill` needs a teacher
     record = check_trainer(cls, config, dataset_root=synth_root, workdir=tmp_path)
     assert [row["epoch"] for row in record.history] == [1, 2]
