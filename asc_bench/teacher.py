@@ -72,7 +72,7 @@ class TeacherSource(BaseModel):
         return {"split", "precision", "spec_hash"} if self.spec is None else set()
 
     def resolved(self) -> TeacherSource:
-        """Absolute paths; for a teacher spec, its hash (validating the teacher spec in the driver)."""
+        """Absolute paths (the teacher spec's hash is filled in by :func:`with_teacher_hashes`)."""
         update: dict[str, Any] = {}
         if self.logits is not None:
             update["logits"] = self.logits.expanduser().absolute()
