@@ -39,7 +39,7 @@ from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import cache_request
 from asc_bench_plugins.caches.memmap import MemmapCache, MemmapConfig
 from asc_bench_plugins.caches.memory import ArrayStore
-from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 from asc_bench_plugins.transforms.mel import MelConfig
 from asc_bench_plugins.transforms.roll import RollConfig
 from asc_bench_plugins.transforms.shifted_crops import ShiftedCropsConfig

@@ -28,14 +28,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from asc_bench.allocator import keep_freed_memory
 from asc_bench.api import Batch, TransformContext
+from asc_bench.core.allocator import keep_freed_memory
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import cache_request, iterate_batches, prepare_split
-from asc_bench.engine import apply_runtime
-from asc_bench.spec import RuntimeSection
+from asc_bench.spec.validate import RuntimeSection
+from asc_bench.trial.engine import apply_runtime
 from asc_bench_plugins.caches.memmap import MemmapCache, MemmapConfig
-from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 from asc_bench_plugins.models.baseline2024 import Baseline2024
 from asc_bench_plugins.trainers.supervised import SupervisedConfig, SupervisedTrainer
 from asc_bench_plugins.transforms.masks import FreqMaskConfig
@@ -84,7 +84,7 @@ class TimedTrainer:
 
 
 def main() -> None:
-    keep_freed_memory()  # as in every trial (asc_bench.allocator)
+    keep_freed_memory()  # as in every trial (asc_bench.core.allocator)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, required=True, help="A synthetic dataset (asc-bench data synth DIR).")
     parser.add_argument("--rounds", type=int, default=3)

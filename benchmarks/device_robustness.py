@@ -23,11 +23,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from asc_bench.results import ResultRecord, read_record
-from asc_bench.runner import run_spec
-from asc_bench.spec import validate_spec
-from asc_bench.synth import write_synthetic_dataset
-from asc_bench.synth_irs import IR_FOLDER
+from asc_bench.records.record import ResultRecord, read_record
+from asc_bench.run.driver import run_spec
+from asc_bench.spec.validate import validate_spec
+from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
+from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
 
 RESULTS = Path(__file__).parent / "results" / "device_robustness.md"
 SEEN = ("a", "b", "c", "s1", "s2", "s3")

@@ -3,7 +3,7 @@
 Runs the DCASE 2024 baseline spec through the real CLI and Ray Tune (one seed, a few epochs) on a TAU22-layout
 dataset, once per runtime variant, and reads the training throughput back from each result record: clips/s over
 the whole run (``timings.clips_per_s``, first epoch and its compilation included) and in the steady state
-(median epoch after the first). "glibc allocator defaults" turns asc_bench.allocator off
+(median epoch after the first). "glibc allocator defaults" turns asc_bench.core.allocator off
 (ASC_BENCH_KEEP_FREED_MEMORY=0): freed activations go back to the OS every step. The reference is DESIGN.md's
 figure for the public 2024 baseline code on this machine class, 53-57 clips/s end to end; the DESIGN target is
 twice that.
@@ -40,7 +40,7 @@ def run_variant(root: Path, epochs: int, overrides: list[str], work: Path, env: 
     """One `asc-bench run` of the spec; its record's throughput figures and the command's wall time."""
     out = Path(tempfile.mkdtemp(prefix="run-", dir=work))
     sets = [f"data.dataset.root={root}", "seeds=[1]", f"trainer.epochs={epochs}", f"output.dir={out}", *overrides]
-    command = [sys.executable, "-m", "asc_bench.cli", "run", str(ROOT / "specs" / "baseline2024.yaml")]
+    command = [sys.executable, "-m", "asc_bench.cli.app", "run", str(ROOT / "specs" / "baseline2024.yaml")]
     command += [arg for s in sets for arg in ("--set", s)] + ["--no-leaderboard"]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from asc_bench.allocator import keep_freed_memory
+from asc_bench.core.allocator import keep_freed_memory
 from asc_bench_plugins.models.baseline2024 import Baseline2024
 
 RESULTS = Path(__file__).parent / "results" / "model_step.md"
@@ -43,7 +43,7 @@ def make_step(channels_last: bool, compiled: bool, batch: int):  # noqa: ANN201
 
 
 def main() -> None:
-    keep_freed_memory()  # as in every trial (asc_bench.allocator)
+    keep_freed_memory()  # as in every trial (asc_bench.core.allocator)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=256)

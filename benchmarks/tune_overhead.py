@@ -31,11 +31,11 @@ from typing import Any
 
 from rich.console import Console
 
-from asc_bench.results import read_record
-from asc_bench.runner import prepare_data
-from asc_bench.spec import resolve_for_run, validate_spec
-from asc_bench.sweep import plan_sweep
-from asc_bench.tune import run_experiment, start_ray
+from asc_bench.records.record import read_record
+from asc_bench.run.driver import prepare_data
+from asc_bench.run.tune import run_experiment, start_ray
+from asc_bench.search.sweep import plan_sweep
+from asc_bench.spec.validate import resolve_for_run, validate_spec
 
 RESULTS = Path(__file__).parent / "results" / "tune_overhead.md"
 RAY_START = """

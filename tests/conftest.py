@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench import registry
+from asc_bench.plugins import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +23,7 @@ def _fresh_registry():
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic dataset in the real TAU22 layout, written once per test session."""
-    from asc_bench.synth import write_synthetic_dataset
+    from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
 
     root = tmp_path_factory.mktemp("synth") / "TAU-synthetic"
     write_synthetic_dataset(root, seed=0, cities=3)  # 900 clips: every class and device, three cities
@@ -76,7 +76,7 @@ def ray_local():
     """One local Ray for all tests that need it: 2 CPUs, no dashboard, short temp path."""
     import ray
 
-    from asc_bench.tune import start_ray
+    from asc_bench.run.tune import start_ray
 
     start_ray(num_cpus=2)
     yield ray
@@ -93,7 +93,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cac
     spec = spec_file(folder, synth_root, name="finished", extra="tune: {resources: {cpu: 1}}")
     env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
     done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
+        [sys.executable, "-m", "asc_bench.cli.app", "run", str(spec), "--no-leaderboard"],
         capture_output=True,
         text=True,
         timeout=900,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from asc_bench.results import ResultRecord
-from asc_bench.tau22_vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
+from asc_bench.records.record import ResultRecord
+from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
 
 CLASSES = SCENES
 SEEN = tuple(d for d in DEVICES if d in TRAIN_DEVICES)

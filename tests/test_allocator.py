@@ -1,4 +1,4 @@
-"""asc_bench.allocator: freed large buffers stay in the process instead of being faulted in again each time."""
+"""asc_bench.core.allocator: freed large buffers stay in the process instead of being faulted in again each time."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 PROBE = """
 import resource, threading
-from asc_bench.allocator import keep_freed_memory
+from asc_bench.core.allocator import keep_freed_memory
 tuned = keep_freed_memory()
 import torch
 
@@ -48,7 +48,7 @@ def test_kept_memory_is_not_faulted_in_again() -> None:
 
 
 def test_ray_workers_start_with_the_same_settings(ray_local) -> None:  # noqa: ANN001
-    from asc_bench.allocator import worker_environment
+    from asc_bench.core.allocator import worker_environment
 
     @ray_local.remote
     def environment() -> dict[str, str]:

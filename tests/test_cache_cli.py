@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import spec_file
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
 
 def cli(*args: str, cache: Path, **kwargs) -> subprocess.Popen:  # noqa: ANN003

@@ -16,9 +16,9 @@ import pytest
 import torch
 from filelock import FileLock
 
-from asc_bench import registry
 from asc_bench.api import CacheRequest
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
+from asc_bench.plugins import registry
 from asc_bench_plugins.caches._rows import compute_rows
 from asc_bench_plugins.caches.memmap_files import IOV_MAX, CacheFiles, problem
 

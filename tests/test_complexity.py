@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from torch import nn
 
-from asc_bench.complexity import (
+from asc_bench.core.errors import UserError
+from asc_bench.model.complexity import (
     ComplexityReport,
     Limits,
     check_limits,
@@ -19,7 +20,6 @@ from asc_bench.complexity import (
     fuse_conv_bn,
     render_complexity_table,
 )
-from asc_bench.errors import UserError
 from asc_bench_plugins.models.baseline2023 import Baseline2023
 from asc_bench_plugins.models.baseline2024 import Baseline2024
 from asc_bench_plugins.models.cp_mobile import CPMobile

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench import registry
+from asc_bench.plugins import registry
 from asc_bench.testing import check_cache, check_dataset, check_trainer, check_transform, example_config
 
 
@@ -44,8 +44,8 @@ def teacher_logits(synth_root: Path, tmp_path_factory: pytest.TempPathFactory) -
     """Random teacher logits for every clip of the synthetic set (what a distilling trainer needs)."""
     import torch
 
-    from asc_bench.logits import LogitsFile, save_logits
-    from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+    from asc_bench.api.logits import LogitsFile, save_logits
+    from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 
     clips = TAU22Dataset(TAU22Config(root=synth_root)).clips()
     logits = torch.randn(len(clips.ids), len(clips.class_names), generator=torch.Generator().manual_seed(0))

@@ -14,11 +14,11 @@ import pytest
 import soundfile as sf
 from conftest import spec_file
 
+from asc_bench.core.errors import UserError
 from asc_bench.data.check import check_dataset, require_sound
-from asc_bench.errors import UserError
-from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
 
 def linked_copy(source: Path, target: Path) -> Path:

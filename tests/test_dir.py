@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from asc_bench.api import Batch, TransformContext
-from asc_bench.errors import UserError
-from asc_bench.synth_irs import IR_FOLDER, IR_SAMPLE_RATE, write_synthetic_impulse_responses
+from asc_bench.core.errors import UserError
+from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER, IR_SAMPLE_RATE, write_synthetic_impulse_responses
 from asc_bench_plugins.transforms.dir import DeviceImpulseResponses, DIRConfig
 
 DEVICES = ("a", "b", "c", "s1")

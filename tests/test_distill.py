@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from asc_bench.api import Batch, ClipTable, TransformContext
-from asc_bench.errors import UserError
-from asc_bench.logits import FORMAT, LogitsFile, load_logits, logits_for_clips, save_logits
+from asc_bench.api.logits import FORMAT, LogitsFile, load_logits, logits_for_clips, save_logits
+from asc_bench.core.errors import UserError
 from asc_bench_plugins.trainers.distill import DistillConfig, DistillTrainer, distillation_loss
 from asc_bench_plugins.transforms.mixup import MixUp, MixUpConfig
 

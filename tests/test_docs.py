@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench.docgen import models_markdown, plugin_options_markdown
+from asc_bench.cli.docgen import models_markdown, plugin_options_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

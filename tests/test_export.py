@@ -14,8 +14,10 @@ import torch
 import yaml
 from record_factory import CLASSES, DEVICES, make_record
 
-from asc_bench.errors import UserError
-from asc_bench.export_dcase import (
+from asc_bench.api.logits import LogitsFile, load_logits, save_logits
+from asc_bench.core.errors import UserError
+from asc_bench.evaluation.predict import predict_folder
+from asc_bench.export.dcase import (
     DCASE_CLASSES,
     check_label,
     export_dcase,
@@ -23,11 +25,9 @@ from asc_bench.export_dcase import (
     nonzero_parameters,
     output_csv,
 )
-from asc_bench.logits import LogitsFile, load_logits, save_logits
-from asc_bench.predict import predict_folder
-from asc_bench.results import read_record, write_record
+from asc_bench.records.record import read_record, write_record
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 LABEL = "Doe_TEST_task1_1"
 
 

@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 from record_factory import BASELINE_DEVICE_ACC, make_record
 
-from asc_bench.leaderboard import Entry
-from asc_bench.leaderboard_html import render_html, write_html
-from asc_bench.leaderboard_store import load_board
-from asc_bench.reported import ReportedEntry
-from asc_bench.results import write_record
+from asc_bench.leaderboard.entries import Entry
+from asc_bench.leaderboard.html import render_html, write_html
+from asc_bench.leaderboard.reported import ReportedEntry
+from asc_bench.leaderboard.store import load_board
+from asc_bench.records.record import write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

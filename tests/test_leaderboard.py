@@ -13,12 +13,13 @@ import yaml
 from record_factory import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
 from rich.console import Console
 
-from asc_bench.errors import UserError
-from asc_bench.leaderboard import aggregate, collect, tables
-from asc_bench.leaderboard_files import render_csv, render_json
-from asc_bench.leaderboard_html import render_html
-from asc_bench.leaderboard_render import render_markdown, render_terminal, write_markdown
-from asc_bench.leaderboard_store import (
+from asc_bench.core.errors import UserError
+from asc_bench.leaderboard.entries import aggregate, collect, tables
+from asc_bench.leaderboard.files import render_csv, render_json
+from asc_bench.leaderboard.html import render_html
+from asc_bench.leaderboard.render import render_markdown, render_terminal, write_markdown
+from asc_bench.leaderboard.reported import ReportedEntry
+from asc_bench.leaderboard.store import (
     COMMITTED,
     add_entry,
     committed_measured,
@@ -26,11 +27,10 @@ from asc_bench.leaderboard_store import (
     publish,
     write_formats,
 )
-from asc_bench.reported import ReportedEntry
-from asc_bench.results import read_record, write_record
+from asc_bench.records.record import read_record, write_record
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 A_MACRO = (0.55, 0.57, 0.56)
 A_DEVICE_A = (0.66, 0.69, 0.67)
 SYNTH = "synthetic (asc-bench synth v1: seed=0)"

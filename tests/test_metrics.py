@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from asc_bench.metrics import SceneMetrics, named_metrics, seen_unseen
+from asc_bench.evaluation.metrics import SceneMetrics, named_metrics, seen_unseen
 
 # (label, pred, device, city); device 2 ("s4") has no clips
 SAMPLES = [

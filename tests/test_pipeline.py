@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from asc_bench import registry
+from asc_bench.core.errors import UserError
 from asc_bench.data.pipeline import Pipeline
-from asc_bench.errors import UserError
+from asc_bench.plugins import registry
 
 
 def configs(*items: dict) -> list:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench import registry
-from asc_bench.engine import run_trial
-from asc_bench.scaffold import scaffold_plugin
-from asc_bench.spec import load_spec, resolve_for_run
+from asc_bench.plugins import registry
+from asc_bench.plugins.scaffold import scaffold_plugin
+from asc_bench.spec.validate import load_spec, resolve_for_run
+from asc_bench.trial.engine import run_trial
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 pytestmark = pytest.mark.slow
 DESCRIPTIONS = {
     "dataset": "10-s recordings per scene class",

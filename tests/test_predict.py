@@ -13,9 +13,9 @@ import torch
 from conftest import spec_file
 from test_engine import MemoryReporter, _trial
 
-from asc_bench.errors import UserError
-from asc_bench.predict import find_run_records, predict_folder, predict_split, split_accuracy
-from asc_bench.results import RECORD_NAME, read_record
+from asc_bench.core.errors import UserError
+from asc_bench.evaluation.predict import find_run_records, predict_folder, predict_split, split_accuracy
+from asc_bench.records.record import RECORD_NAME, read_record
 
 FRONT_END = "    - {type: mel, n_fft: 1024, win_length: 1024, hop_length: 500, n_mels: 64}"  # cheap; cached
 

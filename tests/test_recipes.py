@@ -17,11 +17,11 @@ import torch
 from conftest import ROOT
 from rich.console import Console
 
-from asc_bench.engine import check_complexity
-from asc_bench.errors import UserError
-from asc_bench.results import ResultRecord, read_record
-from asc_bench.spec import load_spec
-from asc_bench.synth_irs import IR_FOLDER
+from asc_bench.core.errors import UserError
+from asc_bench.records.record import ResultRecord, read_record
+from asc_bench.spec.validate import load_spec
+from asc_bench.trial.engine import check_complexity
+from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
 
 SPECS = ROOT / "specs"
 # spec -> (MACs, parameters, parameter dtype) at full size, as published (REFERENCE.md §3)
@@ -90,7 +90,7 @@ def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN20
 
 
 def _run(spec) -> ResultRecord:  # noqa: ANN001
-    from asc_bench.runner import run_spec
+    from asc_bench.run.driver import run_spec
 
     paths = run_spec(spec, console=Console(file=io.StringIO()), leaderboard=False)
     assert len(paths) == 1
@@ -121,8 +121,8 @@ def test_baselines_run_on_the_synthetic_set(
 @pytest.fixture(scope="module")
 def teacher_logits(synth_root: Path, runs: Path, cache_dir: Path, ray_local) -> Path:  # noqa: ANN001
     """specs/cpjku_teacher.yaml scaled down, then `predict --split all` of its run: the CP-JKU chain."""
-    from asc_bench.logits import save_logits
-    from asc_bench.predict import predict_split
+    from asc_bench.api.logits import save_logits
+    from asc_bench.evaluation.predict import predict_split
 
     spec = _scaled("cpjku_teacher", synth_root, runs, f"data.transforms.0.folder={synth_root / IR_FOLDER}")
     record = _run(spec)
@@ -157,8 +157,8 @@ def test_students_train_their_teacher_spec_first_then_reuse_its_logits(
 ) -> None:  # noqa: ANN001
     """specs/cai.yaml and specs/cpjku.yaml name specs/cpjku_teacher.yaml: the first run trains the teacher (on the
     student's dataset, into the student's output folder) and writes its logits; the second student reuses them."""
-    from asc_bench.logits import load_logits
-    from asc_bench.runner import run_spec
+    from asc_bench.api.logits import load_logits
+    from asc_bench.run.driver import run_spec
 
     out = io.StringIO()
     paths = run_spec(_with_teacher_spec("cai", synth_root, tmp_path), console=Console(file=out), leaderboard=False)
@@ -181,7 +181,7 @@ def test_students_train_their_teacher_spec_first_then_reuse_its_logits(
 
 
 def test_a_changed_teacher_spec_changes_the_student_hash(tmp_path: Path) -> None:
-    from asc_bench.spec import resolve_for_run, spec_hash
+    from asc_bench.spec.validate import resolve_for_run, spec_hash
 
     base = resolve_for_run(load_spec(SPECS / "cpjku.yaml"))
     changed = resolve_for_run(load_spec(SPECS / "cpjku.yaml", ['trainer.teacher.set=["trainer.epochs=3"]']))
@@ -210,7 +210,7 @@ def test_a_changed_teacher_spec_changes_the_student_hash(tmp_path: Path) -> None
 def test_bad_teachers_are_refused_in_the_driver(
     teacher: str, message: str, synth_root: Path, tmp_path: Path, ray_local
 ) -> None:  # noqa: ANN001
-    from asc_bench.runner import run_spec
+    from asc_bench.run.driver import run_spec
 
     (tmp_path / "self.yaml").write_text(
         (SPECS / "cpjku.yaml").read_text().replace("specs/cpjku_teacher.yaml", str(tmp_path / "self.yaml"))
@@ -258,7 +258,7 @@ def test_ctrl_c_during_the_teacher_then_resume_finishes_teacher_and_student(
         f"trainer.teacher={json.dumps(teacher)}",
         f"output.dir={tmp_path / 'runs'}",
     ]
-    command = [sys.executable, "-m", "asc_bench.cli", "run", str(SPECS / "cpjku.yaml"), "--no-leaderboard"]
+    command = [sys.executable, "-m", "asc_bench.cli.app", "run", str(SPECS / "cpjku.yaml"), "--no-leaderboard"]
     command += [arg for override in overrides for arg in ("--set", override)]
     env = {**os.environ, "COLUMNS": "200", "ASC_BENCH_CACHE_DIR": str(cache_dir)}
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}

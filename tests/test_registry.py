@@ -14,11 +14,11 @@ from typing import Literal
 import pytest
 from conftest import spec_file
 
-from asc_bench import registry
-from asc_bench.errors import UserError
-from asc_bench.spec import full_schema, load_spec, plugins_used
+from asc_bench.core.errors import UserError
+from asc_bench.plugins import registry
+from asc_bench.spec.validate import full_schema, load_spec, plugins_used
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 GOOD_MODULE = """
 from typing import Literal
 from pydantic import Field

@@ -12,11 +12,11 @@ import pytest
 from record_factory import make_metrics, make_record
 from rich.console import Console
 
-from asc_bench.errors import UserError
-from asc_bench.reproduce import compare, render_checks, reproduction_spec
-from asc_bench.results import ResultRecord, read_record
+from asc_bench.core.errors import UserError
+from asc_bench.records.record import ResultRecord, read_record
+from asc_bench.run.reproduce import compare, render_checks, reproduction_spec
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
 
 def failed(checks) -> list[str]:

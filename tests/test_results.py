@@ -9,10 +9,10 @@ import pytest
 import torch
 from record_factory import CITIES, CLASSES, DEVICES, SEEN, make_record
 
-from asc_bench.errors import UserError
-from asc_bench.metrics import SceneMetrics, named_metrics
-from asc_bench.reported import reported_schema
-from asc_bench.results import (
+from asc_bench.core.errors import UserError
+from asc_bench.evaluation.metrics import SceneMetrics, named_metrics
+from asc_bench.leaderboard.reported import reported_schema
+from asc_bench.records.record import (
     SCHEMA_VERSION,
     ResultRecord,
     capture_environment,
@@ -204,7 +204,7 @@ def test_published_schemas_are_current():
 
 def test_schema_command_writes_the_published_file(tmp_path):
     out = tmp_path / "record.schema.json"
-    cmd = [sys.executable, "-m", "asc_bench.cli", "schema", "--of", "record", "--out", str(out)]
+    cmd = [sys.executable, "-m", "asc_bench.cli.app", "schema", "--of", "record", "--out", str(out)]
     assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
     assert out.read_text() == (SCHEMA_DIR / "record.schema.json").read_text()
 
@@ -218,7 +218,7 @@ def test_record_digest_follows_content():
 
 def test_synthetic_data_has_a_machine_independent_identity(synth_root, tmp_path):
     """Records on the synthetic set name its generator and parameters, so they rank across machines."""
-    from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+    from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 
     dataset = TAU22Dataset(TAU22Config(type="tau22", root=synth_root))
     marker = json.loads((synth_root / ".asc-bench-synthetic.json").read_text())

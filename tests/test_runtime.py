@@ -13,9 +13,9 @@ import pytest
 from conftest import spec_file
 from rich.console import Console
 
-from asc_bench.predict import predict_split, split_accuracy
-from asc_bench.results import read_record
-from asc_bench.spec import load_spec
+from asc_bench.evaluation.predict import predict_split, split_accuracy
+from asc_bench.records.record import read_record
+from asc_bench.spec.validate import load_spec
 
 COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
 
@@ -23,7 +23,7 @@ COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
 def test_compiled_training_runs_and_its_weights_load_as_a_plain_model(
     synth_root: Path, tmp_path: Path, cache_dir: Path, ray_local
 ) -> None:  # noqa: ANN001
-    from asc_bench.runner import run_spec
+    from asc_bench.run.driver import run_spec
 
     path = spec_file(tmp_path, synth_root, name="compiled", extra=COMPILED)
     (record_path,) = run_spec(load_spec(path), console=Console(file=io.StringIO()), leaderboard=False)
@@ -41,7 +41,7 @@ def test_compile_without_a_cpp_compiler_is_refused_before_anything_runs(synth_ro
     env = {**os.environ, "PATH": str(no_compiler)}
     env.pop("CXX", None)
     done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli", "run", str(path)], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "asc_bench.cli.app", "run", str(path)], capture_output=True, text=True, env=env
     )
     assert done.returncode == 2, done.stdout + done.stderr
     message = " ".join(done.stderr.split())

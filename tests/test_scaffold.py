@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench import registry, scaffold
-from asc_bench.errors import UserError
-from asc_bench.spec import load_spec
+from asc_bench.core.errors import UserError
+from asc_bench.plugins import registry, scaffold
+from asc_bench.spec.validate import load_spec
 from asc_bench.testing import check_config
 
-CLI = [sys.executable, "-m", "asc_bench.cli"]
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 RUFF = Path(sys.executable).with_name("ruff")
 
 

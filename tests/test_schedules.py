@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from asc_bench.api import Batch
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
 from asc_bench_plugins.trainers.early_stopping import EarlyStopper, EarlyStopping
 from asc_bench_plugins.trainers.optim import (
     CosineRestarts,

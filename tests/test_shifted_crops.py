@@ -10,13 +10,13 @@ import pytest
 import torch
 from conftest import spec_file
 
-from asc_bench import registry
 from asc_bench.api import TransformContext
+from asc_bench.core.errors import UserError
 from asc_bench.data.crops import CropSource
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import cache_request, iterate_batches, prepare_split
-from asc_bench.errors import UserError
-from asc_bench_plugins.datasets.tau22 import TAU22Config, TAU22Dataset
+from asc_bench.plugins import registry
+from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 from asc_bench_plugins.transforms.shifted_crops import ShiftedCropsConfig
 
 
@@ -126,8 +126,8 @@ def test_each_epoch_draws_one_crop_per_clip(ds: TAU22Dataset) -> None:
 def test_a_trial_trains_on_crops_and_reports_validation_scores(
     tmp_path: Path, synth_root: Path, cache_dir: Path
 ) -> None:
-    from asc_bench.engine import run_trial
-    from asc_bench.spec import load_spec, resolve_for_run
+    from asc_bench.spec.validate import load_spec, resolve_for_run
+    from asc_bench.trial.engine import run_trial
 
     class Rows:
         def __init__(self) -> None:

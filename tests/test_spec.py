@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from asc_bench.errors import UserError
-from asc_bench.spec import apply_overrides, full_schema, load_spec, spec_hash
+from asc_bench.core.errors import UserError
+from asc_bench.spec.validate import apply_overrides, full_schema, load_spec, spec_hash
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "specs" / "quickstart.yaml"
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asc_bench import synth
-from asc_bench.errors import UserError
-from asc_bench.synth import (
+from asc_bench.core.errors import UserError
+from asc_bench_plugins.datasets.tau22 import synth
+from asc_bench_plugins.datasets.tau22.synth import (
     CITIES,
     DEVICES,
     MARKER,

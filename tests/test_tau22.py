@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 
 from asc_bench.api import NOT_SEMANTIC
-from asc_bench.errors import UserError
-from asc_bench.synth import write_synthetic_dataset
-from asc_bench.tau22_vocabulary import CITIES, DEVICES, SCENES
-from asc_bench_plugins.datasets.tau22 import RELEASE_FOLDER, TAU22Config, TAU22Dataset
+from asc_bench.core.errors import UserError
+from asc_bench_plugins.datasets.tau22.dataset import RELEASE_FOLDER, TAU22Config, TAU22Dataset
+from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
+from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES
 
 TINY = dict(
     seed=0,

@@ -25,7 +25,7 @@ from asc_bench.api import (
     Transform,
     TransformContext,
 )
-from asc_bench.complexity import Limits
+from asc_bench.model.complexity import Limits
 from asc_bench.testing import (
     ConformanceError,
     check_cache,
@@ -350,7 +350,7 @@ def test_example_config_fills_required_settings_or_gives_none(tmp_path: Path) ->
 
 
 def test_a_trainer_that_keeps_state_outside_its_checkpoint_fails(synth_root: Path, tmp_path: Path) -> None:
-    from asc_bench import registry
+    from asc_bench.plugins import registry
 
     supervised = registry.load("trainer", "supervised")
 

@@ -17,11 +17,11 @@ import pytest
 from rich.console import Console
 from tune_helpers import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 
-from asc_bench.errors import UserError
-from asc_bench.experiments import latest_resumable, new_state, render_experiments, write_state
-from asc_bench.search_space import Distribution, expand
-from asc_bench.spec import load_spec, resolve_for_run, spec_hash, validate_spec
-from asc_bench.sweep import TrialOutcome, best, plan_sweep, rank
+from asc_bench.core.errors import UserError
+from asc_bench.run.experiments import latest_resumable, new_state, render_experiments, write_state
+from asc_bench.search.sweep import TrialOutcome, best, plan_sweep, rank
+from asc_bench.spec.space import Distribution, expand
+from asc_bench.spec.validate import load_spec, resolve_for_run, spec_hash, validate_spec
 
 # ---------------------------------------------------------------------------------------------- the space
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from asc_bench.api import ClipTable, Dataset, Finding
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
 
 
 @dataclass

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from asc_bench.api import Dataset
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
 
 
 class CropSource:

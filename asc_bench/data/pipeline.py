@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
-from asc_bench import registry
 from asc_bench.api import Batch, Domain, PluginConfig, Transform, TransformContext
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
+from asc_bench.plugins import registry
 
 
 class Pipeline:

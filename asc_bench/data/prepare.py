@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from asc_bench.data.check import require_sound
 
 if TYPE_CHECKING:
-    from asc_bench.engine import DataSetup
+    from asc_bench.trial.engine import DataSetup
 
 
 def prepare_caches(setup: DataSetup, console: Console) -> dict[str, str]:

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 from asc_bench.api import Batch, Cache, CacheRequest, ClipStore, ClipTable, Dataset, TransformContext
+from asc_bench.core.errors import UserError
 from asc_bench.data.crops import CropSource
 from asc_bench.data.pipeline import Pipeline
-from asc_bench.errors import UserError
 
 CACHE_FORMAT = 2  # bump when the meaning of cached rows changes
 BUILD_CHUNK = 64  # clips per fill call: small enough for the front end's data to stay in the CPU caches

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asc_bench import registry
+from asc_bench.plugins import registry
 from asc_bench.testing._common import ConformanceError, check_config, example_config
 from asc_bench.testing.caches import check_cache
 from asc_bench.testing.datasets import check_dataset

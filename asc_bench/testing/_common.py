@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from asc_bench import registry
 from asc_bench.api import PluginConfig
+from asc_bench.plugins import registry
 
 
 class ConformanceError(AssertionError):

@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from asc_bench.api import Model
-from asc_bench.complexity import ComplexityReport, Limits, check_limits, count_complexity
-from asc_bench.errors import UserError
-from asc_bench.precision import deploy_model
+from asc_bench.core.errors import UserError
+from asc_bench.model.complexity import ComplexityReport, Limits, check_limits, count_complexity
+from asc_bench.model.precision import deploy_model
 from asc_bench.testing._common import check_config, config_for, expect, fail
 
 INT8_MAX_RELATIVE_ERROR = 0.25

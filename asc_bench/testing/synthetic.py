@@ -17,7 +17,7 @@ def synthetic_dataset(folder: Path | None = None) -> Path:
     Default folder: ``$ASC_BENCH_CACHE_DIR/kit-synthetic`` (else ``~/.cache/asc-bench/kit-synthetic``), so
     every plugin's tests on this machine share one copy. Safe to call from several processes at once.
     """
-    from asc_bench.synth import write_synthetic_dataset
+    from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
 
     if folder is None:
         base = os.environ.get(CACHE_DIR_ENV)

@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 from pydantic import Field
 
 from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, non_semantic
-from asc_bench.errors import UserError
+from asc_bench.core.errors import UserError
 from asc_bench_plugins.caches._rows import compute_rows, cores
 from asc_bench_plugins.caches.memmap_files import (
     FORMAT,

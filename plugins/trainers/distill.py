@@ -2,7 +2,7 @@
 
 loss = λ·CE(student, targets) + (1 − λ)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)), the KL summed over
 classes and averaged over the batch. Teacher logits come from a logits file (``asc-bench predict``, or written by
-the driver after training ``teacher.spec`` first: asc_bench.teacher), looked up by clip id; when mixing transforms
+the driver after training ``teacher.spec`` first: asc_bench.run.teachers), looked up by clip id; when mixing transforms
 (MixUp) mixed the batch, the teacher's probabilities are mixed the same way.
 """
 
@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from pydantic import Field
 
 from asc_bench.api import Batch, ClipTable
-from asc_bench.errors import UserError
-from asc_bench.logits import load_logits, logits_for_clips
-from asc_bench.teacher import TeacherSource
+from asc_bench.api.logits import load_logits, logits_for_clips
+from asc_bench.core.errors import UserError
+from asc_bench.run.teachers import TeacherSource
 from asc_bench_plugins.trainers.supervised import SupervisedConfig, SupervisedTrainer
 
 

@@ -1,0 +1,206 @@
+"""The ``asc-bench data`` and ``asc-bench cache`` commands (registered in :mod:`asc_bench.cli.app`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from asc_bench.core.errors import UserError
+
+if TYPE_CHECKING:
+    from asc_bench.data.check import DatasetReport
+
+console = Console()
+data_app = typer.Typer(
+    help="Datasets: check one, or write a synthetic one in the real TAU22 layout.", no_args_is_help=True
+)
+cache_app = typer.Typer(help="The data cache: build it for a spec, list it, clear it.", no_args_is_help=True)
+DirOpt = Annotated[
+    Path | None, typer.Option("--dir", help="The cache folder (default: $ASC_BENCH_CACHE_DIR or ~/.cache/asc-bench).")
+]
+FULL_SIZE = {
+    "locations_per_pair": 12,
+    "segments_per_location": 12,
+    "parallel_fraction": 0.075,
+    "devices_per_parallel": 8,
+}
+
+
+@data_app.command("synth")
+def data_synth(
+    root: Annotated[Path, typer.Argument(help="Folder to write the dataset into.")],
+    clips: Annotated[int | None, typer.Option(help="At least this many clips (default: 3,000).")] = None,
+    full_size: Annotated[bool, typer.Option(help="The full TAU22 size: 230,400 clips, about 30 GB.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
+    dry_run: Annotated[bool, typer.Option(help="Only print the clip counts it would write.")] = False,
+) -> None:
+    """Write a synthetic dataset in the real TAU22 layout (WAV files, meta.csv, evaluation_setup/, split_setup/)."""
+    from rich.progress import Progress
+
+    from asc_bench_plugins.datasets.tau22.synth import params_for_clips, synthetic_dataset_size, write_synthetic_dataset
+
+    if clips is not None and full_size:
+        raise UserError("--clips and --full-size exclude each other.", fix="Give one of them.")
+    params = FULL_SIZE if full_size else params_for_clips(clips) if clips is not None else {}
+    if dry_run:
+        console.print(synthetic_dataset_size(seed=seed, **params))
+        return
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"writing {root}", total=None)
+        info = write_synthetic_dataset(
+            root,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            **params,
+        )
+    console.print(info["message"])
+
+
+@data_app.command("check")
+def data_check(
+    root: Annotated[Path, typer.Argument(help="The dataset root (for tau22: the folder holding meta.csv).")],
+    split: Annotated[str, typer.Option(help="The split setting to count: fold1 or split5 … split100.")] = "fold1",
+    validation: Annotated[float, typer.Option(help="Validation hold-out fraction, as in the spec.")] = 0.0,
+    dataset: Annotated[str, typer.Option(help="The dataset plugin.")] = "tau22",
+) -> None:
+    """Check a dataset root before a long run: tables, splits, every audio file; print clips per split × device ×
+    city. Exit status 2 when it has errors (a run would refuse it with the same messages)."""
+    import pydantic
+
+    from asc_bench.data.check import DatasetReport, check_dataset
+    from asc_bench.plugins import registry
+
+    cls = registry.load("dataset", dataset, where="--dataset")
+    try:
+        config = cls.Config(type=dataset, root=root, split=split, validation={"fraction": validation})
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise UserError(f"the options do not fit the {dataset} dataset: {problems}.") from None
+    with console.status(f"checking {root}"):
+        try:
+            report = check_dataset(cls(config))
+        except UserError as err:  # the root itself is wrong: nothing else can be checked
+            from asc_bench.api import Finding
+
+            report = DatasetReport(str(root), [Finding("error", str(err))])
+    _show_report(report)
+    if report.errors:
+        raise typer.Exit(2)
+
+
+def _show_report(report: DatasetReport) -> None:
+    for finding in report.findings:
+        colour = "red" if finding.severity == "error" else "yellow"
+        text = " ".join(p for p in (finding.where and f"{finding.where}:", finding.message, finding.fix) if p)
+        console.print(f"[bold {colour}]{finding.severity}:[/bold {colour}] {escape(text)}", soft_wrap=True)
+    clips = report.clips
+    for name in report.splits if clips is not None else ():
+        counts = report.counts(name)
+        devices = [d for d in range(counts.shape[0]) if counts[d].any()]
+        cities = [c for c in range(counts.shape[1]) if counts[:, c].any()]
+        table = Table(title=f"{name}: {counts.sum():,} clips per city × device", title_justify="left")
+        table.add_column("city")
+        for d in devices:
+            table.add_column(clips.device_names[d], justify="right")
+        table.add_column("total", justify="right", style="bold")
+        for c in cities:
+            table.add_row(clips.city_names[c], *(f"{counts[d, c]:,}" for d in devices), f"{counts[:, c].sum():,}")
+        table.add_row("total", *(f"{counts[d].sum():,}" for d in devices), f"{counts.sum():,}", style="bold")
+        console.print(table)
+    summary = f"{report.describe}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
+    if clips is not None:
+        summary += f"; {len(clips):,} clips in the metadata"
+    console.print(("[red]" if report.errors else "[green]") + escape(summary))
+
+
+@cache_app.command("build")
+def cache_build(
+    spec: Annotated[Path, typer.Argument(help="The spec YAML file.", show_default=False)],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a spec field (repeatable).")] = None,
+) -> None:
+    """Check the spec's dataset and build its caches now (what `asc-bench run` does before training)."""
+    from asc_bench.data.prepare import prepare_caches
+    from asc_bench.spec.validate import load_spec, resolve_for_run
+    from asc_bench.trial.engine import build_data
+
+    setup = build_data(resolve_for_run(load_spec(spec, set_ or [])))
+    done = prepare_caches(setup, console)
+    files = getattr(setup.cache, "files", None)
+    for name, request in setup.requests.items():
+        where = f" → {files(request).data}" if files else ""
+        rows = f"{request.count:,} rows of {'x'.join(map(str, request.shape))}"
+        console.print(f"{name}: {done[name]} ({rows}, {request.domain}){escape(where)}")
+
+
+def _memmap() -> Any:
+    from asc_bench.plugins import registry
+
+    return registry.load("cache", "memmap")
+
+
+@cache_app.command("ls")
+def cache_ls(
+    folder: DirOpt = None,
+    verify: Annotated[bool, typer.Option(help="Verify every checksum (reads every cache in full).")] = False,
+) -> None:
+    """List the caches in the cache folder: what they hold, their size and whether they are complete."""
+    memmap = _memmap()
+    folder = Path(folder).expanduser() if folder else memmap.Config().resolved().dir
+    entries = memmap.inventory(folder, verify=verify)
+    table = Table(title=f"caches in {folder}", title_justify="left")
+    for column in ("key", "split", "rows", "row shape", "dtype", "holds", "size", "created", "status"):
+        table.add_column(column, justify="right" if column in ("rows", "size") else "left")
+    for e in entries:
+        status = e["status"]
+        colour = "green" if status == "ok" else "yellow" if status.startswith("being built") else "red"
+        table.add_row(
+            e["key"][:12],
+            e.get("label", "?"),
+            f"{e['count']:,}" if "count" in e else "?",
+            "x".join(map(str, e.get("shape", []))) or "?",
+            e.get("dtype", "?"),
+            _holds(e.get("key_parts", {})),
+            f"{e['size'] / 1e6:,.1f} MB",
+            e.get("created", "")[:16].replace("T", " "),
+            f"[{colour}]{escape(status)}[/{colour}]",
+        )
+    console.print(table)
+    total = sum(e["size"] for e in entries)
+    console.print(f"{len(entries)} cache(s), {total / 1e6:,.1f} MB")
+
+
+def _holds(parts: dict[str, Any]) -> str:
+    if not parts:
+        return "?"
+    steps = [p.get("type", "?") for p in parts.get("cached", [])]
+    text = f"{parts.get('domain', '?')} @ {parts.get('sample_rate', '?')} Hz"
+    if steps:
+        text += " (" + ", ".join(steps) + ")"
+    if parts.get("crop_offsets"):
+        text += f", {len(parts['crop_offsets'])} crops"
+    return text
+
+
+@cache_app.command("clear")
+def cache_clear(
+    keys: Annotated[
+        list[str] | None, typer.Argument(help="Keys (or their first characters) to remove; default: all.")
+    ] = None,
+    folder: DirOpt = None,
+) -> None:
+    """Delete caches (all, or the given keys) that no process is building; they are rebuilt when needed."""
+    memmap = _memmap()
+    folder = Path(folder).expanduser() if folder else memmap.Config().resolved().dir
+    removed, busy, freed = memmap.clear(folder, keys or None)
+    console.print(f"removed {len(removed)} cache(s) from {escape(str(folder))}, freed {freed / 1e6:,.1f} MB")
+    for key in busy:
+        console.print(f"[yellow]kept {key}: another process is building it[/yellow]")
+    if keys and not removed and not busy:
+        raise UserError(
+            f"no cache in {folder} has a key starting with {', '.join(keys)}.", fix="See `asc-bench cache ls`."
+        )

@@ -1,0 +1,190 @@
+"""The committed leaderboard: entries under ``leaderboard/entries/`` and their rendering.
+
+``entries/measured/<name>/seed<N>/record.json`` are verbatim copies of result records (one spec on one
+dataset per ``<name>``), so every number can be traced and re-run (``asc-bench reproduce``);
+``entries/reported/*.json`` are published figures (:mod:`asc_bench.leaderboard.reported`). ``README.md`` and
+``index.html`` next to ``entries/`` are rendered from them and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from asc_bench.core.errors import UserError
+from asc_bench.leaderboard.entries import Entry, collect, rank, reported_entry
+from asc_bench.leaderboard.html import render_html
+from asc_bench.leaderboard.render import render_markdown, render_terminal
+from asc_bench.leaderboard.reported import find_reported, read_reported
+from asc_bench.records.record import RECORD_NAME, atomic_write_text, find_records, read_record
+
+COMMITTED = "committed"
+"""The source label of committed measured entries."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def committed_measured(entries_dir: Path) -> list[Entry]:
+    """One measured entry per folder of ``entries_dir/measured`` (named after the folder)."""
+    folder = Path(entries_dir) / "measured"
+    entries: list[Entry] = []
+    subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")) if folder.is_dir() else []
+    for sub in subs:
+        found = collect([sub], source=COMMITTED, name=sub.name)
+        if len(found) != 1:
+            raise UserError(
+                f"the committed entry {sub.name} holds records of {len(found)} different specs or datasets.",
+                where=str(sub),
+                fix="An entry is one spec on one dataset: move the other records into their own entry folder.",
+            )
+        entries += found
+    return entries
+
+
+def committed_reported(entries_dir: Path) -> list[Entry]:
+    """The reported entries of ``entries_dir/reported``."""
+    return [reported_entry(read_reported(path), path) for path in find_reported(Path(entries_dir) / "reported")]
+
+
+def load_board(sources: Sequence[Path], *, entries_dir: Path | None, reported: bool = True) -> list[Entry]:
+    """Entries from result records under ``sources``, beside the committed entries of ``entries_dir``.
+
+    Records that are already committed (same content) are not counted twice. Without ``reported`` the
+    published figures are left out.
+    """
+    committed = committed_measured(entries_dir) if entries_dir else []
+    skip = frozenset(d for e in committed for d in e.digests)
+    entries = [*committed, *(e for source in sources for e in collect([source], skip=skip))]
+    if entries_dir and reported:
+        entries += committed_reported(entries_dir)
+    return rank(entries)
+
+
+def add_entry(sources: Sequence[Path], entries_dir: Path, name: str, *, replace: bool = False) -> Path:
+    """Copy the records under ``sources`` (one spec on one dataset) into ``entries_dir/measured/<name>``."""
+    if not _NAME.match(name):
+        raise UserError(f"entry name {name!r} is not a folder name.", fix="Use letters, digits, '.', '_' and '-' only.")
+    entries = collect(sources, source=COMMITTED)
+    if len(entries) != 1:
+        found = ", ".join(sorted({f"{e.name} ({e.spec_hash}, {e.dataset.split})" for e in entries})) or "none"
+        raise UserError(
+            f"an entry is one spec on one dataset, but the records under {', '.join(map(str, sources))} "
+            f"form {len(entries)}: {found}.",
+            fix="Pass one experiment folder, e.g. runs/quickstart/<timestamp>.",
+        )
+    target = Path(entries_dir) / "measured" / name
+    if target.exists() and not replace:
+        raise UserError(
+            f"the leaderboard already has an entry named {name}.",
+            where=str(target),
+            fix="Choose another --name, or pass --replace to overwrite it.",
+        )
+    staging = target.with_name(f".{name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        for path in entries[0].records:
+            seed = read_record(path).seed
+            (staging / f"seed{seed}").mkdir(parents=True)
+            shutil.copyfile(path, staging / f"seed{seed}" / RECORD_NAME)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def publish(entries_dir: Path, out_dir: Path | None = None) -> list[Path]:
+    """Render ``README.md`` and ``index.html`` (in ``out_dir``, default: the parent of ``entries_dir``)
+    from the committed entries alone; return the written paths."""
+    out_dir = Path(out_dir) if out_dir else Path(entries_dir).parent
+    entries = load_board([], entries_dir=entries_dir)
+    written = []
+    for name, render in (("README.md", render_markdown), ("index.html", render_html)):
+        path = out_dir / name
+        atomic_write_text(path, render(entries, base=out_dir))
+        written.append(path)
+    return written
+
+
+def has_records(path: Path) -> bool:
+    """True when ``path`` exists and holds at least one result record."""
+    with contextlib.suppress(UserError):
+        return bool(find_records(path))
+    return False
+
+
+def write_formats(entries: Sequence[Entry], formats: Sequence[str], out: Path | None) -> list[Path]:
+    """Write the leaderboard in each of ``formats`` (md, csv, json, html).
+
+    ``out`` is the file when there is one format and ``out`` is not a folder; otherwise the folder that
+    receives ``leaderboard.<ext>`` files (default: the current folder).
+    """
+    from asc_bench.leaderboard.files import render_csv, render_json
+
+    renderers = {"md": render_markdown, "csv": render_csv, "json": render_json, "html": render_html}
+    unknown = sorted(set(formats) - set(renderers))
+    if unknown:
+        raise UserError(f"unknown --format {', '.join(unknown)}.", fix=f"Use one of {', '.join(sorted(renderers))}.")
+    formats = list(dict.fromkeys(formats))
+    single = out is not None and len(formats) == 1 and not out.is_dir()
+    written = []
+    for fmt in formats:
+        path = out if single and out is not None else (out or Path(".")) / f"leaderboard.{fmt}"
+        atomic_write_text(path, renderers[fmt](entries, base=path.parent))
+        written.append(path)
+    return written
+
+
+def run_leaderboard(
+    sources: Sequence[Path],
+    *,
+    entries_dir: Path | None,
+    reported: bool,
+    formats: Sequence[str],
+    out: Path | None,
+    add: str | None,
+    replace: bool,
+    publish_only: bool,
+    console: Console,
+) -> None:
+    """What ``asc-bench leaderboard`` does (see its help): add or publish, or show and write files."""
+    if add is not None or publish_only:
+        if entries_dir is None or formats:
+            raise UserError(
+                "--add and --publish write the committed leaderboard; they go with neither --no-entries nor --format.",
+                fix="Run them on their own, then asc-bench leaderboard --format ... for other files.",
+            )
+        if add is not None:
+            if not sources:
+                raise UserError(
+                    "--add needs the run to add.", fix="Name its folder, e.g. asc-bench leaderboard runs/x --add NAME."
+                )
+            target = add_entry(sources, entries_dir, add, replace=replace)
+            console.print(f"added entry {add}: {target}")
+        for path in publish(entries_dir):
+            console.print(f"wrote {path}")
+        return
+    for source in sources:
+        if not has_records(source) and Path(source).is_dir():
+            raise UserError(
+                f"no result records found under {source}.",
+                fix="Point at a folder holding record.json files, e.g. runs/ after asc-bench run SPEC.",
+            )
+    if not sources and has_records(Path("runs")):
+        sources = [Path("runs")]
+    committed = entries_dir if entries_dir is not None and entries_dir.is_dir() else None
+    entries = load_board(sources, entries_dir=committed, reported=reported)
+    if not entries:
+        raise UserError(
+            f"no result records found under {', '.join(map(str, sources)) or 'runs'} and no committed entries.",
+            fix="Run an experiment first (asc-bench run SPEC) or point at the folder holding record.json files.",
+        )
+    render_terminal(entries, console)
+    for path in write_formats(entries, formats, out):
+        console.print(f"wrote {path}")
