@@ -31,7 +31,7 @@ def build(cls: type, shape: tuple[int, int, int], **options: object) -> nn.Modul
     return cls(cls.Config(**options), input_shape=shape, num_classes=10)
 
 
-# REFERENCE.md §3: (model, input, parameters, MACs at batch 1, torchinfo conventions)
+# docs/dcase.md §3: (model, input, parameters, MACs at batch 1, torchinfo conventions)
 PUBLISHED = [
     (Baseline2024, (1, 256, 65), 61_148, 29_419_156),
     (CPMobile, (1, 256, 64), 126_952, 28_893_268),
@@ -120,7 +120,7 @@ def test_counting_leaves_the_model_untouched() -> None:
 def test_fused_counts_cp_mobile() -> None:
     report = count_complexity(build(CPMobile, (1, 256, 64)), (1, 256, 64), fused=True)
     assert report.fused
-    assert report.params == 124_862  # REFERENCE.md §3
+    assert report.params == 124_862  # docs/dcase.md §3
     assert report.macs == 29_561_088  # "≈29.56 M after" fusion
     assert not any(la.type.startswith("BatchNorm") for la in report.layers)
 

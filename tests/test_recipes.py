@@ -24,7 +24,7 @@ from asc_bench.trial.engine import check_complexity
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
 
 SPECS = ROOT / "specs"
-# spec -> (MACs, parameters, parameter dtype) at full size, as published (REFERENCE.md §3)
+# spec -> (MACs, parameters, parameter dtype) at full size, as published (docs/dcase.md §3)
 PUBLISHED = {
     "baseline2023": (29_472_598, 46_118, "int8"),  # torchinfo count of the Keras model's PyTorch port
     "baseline2024": (29_419_156, 61_148, "float16"),

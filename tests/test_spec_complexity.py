@@ -11,7 +11,7 @@ from asc_bench.trial.engine import check_complexity
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 
-PUBLISHED = {  # spec: (input shape, parameters, MACs, parameter bytes at the spec's precision) — REFERENCE.md §3
+PUBLISHED = {  # spec: (input shape, parameters, MACs, parameter bytes at the spec's precision) — docs/dcase.md §3
     "baseline2023.yaml": ((1, 40, 51), 46_118, 29_472_598, 46_118),
     "baseline2024.yaml": ((1, 256, 65), 61_148, 29_419_156, 122_296),
     "quickstart.yaml": ((1, 256, 65), 61_148, 29_419_156, 122_296),

@@ -12,7 +12,6 @@ A logits file is a dict saved with ``torch.save`` and loadable with ``torch.load
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from asc_bench.api import ClipTable
+from asc_bench.api.dataset import ClipTable
 from asc_bench.core.errors import UserError
+from asc_bench.core.files import atomic_path
 
 FORMAT = "asc-bench-logits/1"
 _KEYS = ("format", "clip_ids", "logits", "class_names", "sources")
@@ -52,7 +52,6 @@ class LogitsFile:
 def save_logits(path: Path | str, logits: LogitsFile) -> Path:
     """Write a logits file atomically (temporary name, then rename); returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "format": FORMAT,
         "clip_ids": list(logits.clip_ids),
@@ -60,12 +59,8 @@ def save_logits(path: Path | str, logits: LogitsFile) -> Path:
         "class_names": list(logits.class_names),
         "sources": list(logits.sources),
     }
-    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         torch.save(data, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

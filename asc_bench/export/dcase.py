@@ -1,6 +1,6 @@
 """``asc-bench export dcase RUN --label NAME_INST_task1_1``: the official DCASE Task 1 submission files.
 
-Writes, per REFERENCE.md §2 (2024 format, as checked by the official validator):
+Writes, per docs/dcase.md §2 (2024 format, as checked by the official validator):
 
 - ``<label>.output.split_<X>.csv``: tab-separated; header ``filename``, ``scene_label`` and the ten class
   names; one row per evaluation file with the predicted label and the ten class probabilities.

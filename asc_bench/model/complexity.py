@@ -1,6 +1,6 @@
 """Complexity accounting: MACs, parameters and parameter bytes under torchinfo's conventions, and limits.
 
-Counts follow the DCASE rules (REFERENCE.md §2): ``torchinfo.summary`` at batch 1 on one clip's input shape,
+Counts follow the DCASE rules (docs/dcase.md §2): ``torchinfo.summary`` at batch 1 on one clip's input shape,
 ``total_mult_adds`` and ``total_params``. A second, independent count from PyTorch's ``FlopCounterMode``
 (FLOPs / 2 of the convolutions and matrix products actually executed) is kept per layer, and layers where the
 two disagree carry the reason, so that a surprising count can be explained rather than argued about.

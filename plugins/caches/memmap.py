@@ -24,8 +24,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 from pydantic import Field
 
-from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, non_semantic
-from asc_bench.core.errors import UserError
+from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, UserError, non_semantic
 from asc_bench_plugins.caches._rows import compute_rows, cores
 from asc_bench_plugins.caches.memmap_files import (
     FORMAT,

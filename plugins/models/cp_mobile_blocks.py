@@ -1,7 +1,7 @@
 """Building blocks of the CP-Mobile family (CP-JKU 2023), shared by ``cp_mobile`` and ``baseline2024``.
 
 The family: a two-conv stem, stages of inverted-residual blocks, and a 1x1-conv head with global average
-pooling (REFERENCE.md §4). No convolution has a bias. CP-Mobile ends each block with GRN + ReLU; the DCASE
+pooling (docs/dcase.md §4). No convolution has a bias. CP-Mobile ends each block with GRN + ReLU; the DCASE
 2024 baseline ends it with ReLU only.
 """
 

@@ -15,10 +15,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from asc_bench.api import Batch, ClipTable
-from asc_bench.api.logits import load_logits, logits_for_clips
-from asc_bench.core.errors import UserError
-from asc_bench.run.teachers import TeacherSource
+from asc_bench.api import Batch, ClipTable, TeacherSource, UserError, load_logits, logits_for_clips
 from asc_bench_plugins.trainers.supervised import SupervisedConfig, SupervisedTrainer
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from asc_bench.core.errors import UserError
+from asc_bench.api import UserError
 
 
 class EarlyStopping(BaseModel):

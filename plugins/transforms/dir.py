@@ -9,8 +9,7 @@ import torch
 import torchaudio.functional as AF
 from pydantic import Field
 
-from asc_bench.api import Batch, PluginConfig, Transform, TransformContext, non_semantic
-from asc_bench.core.errors import UserError
+from asc_bench.api import Batch, PluginConfig, Transform, TransformContext, UserError, non_semantic
 from asc_bench_plugins.transforms.sampling import randint, uniform
 
 

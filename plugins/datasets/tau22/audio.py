@@ -14,8 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from asc_bench.api import Finding
-from asc_bench.core.errors import UserError
+from asc_bench.api import Finding, UserError
 from asc_bench_plugins.datasets.tau22.layout import CLIP_SECONDS, UNPACK
 
 FILE_RATE = 44100

@@ -1,4 +1,4 @@
-"""The ``tau22`` dataset: TAU Urban Acoustic Scenes 2022 Mobile, development set (REFERENCE.md §1).
+"""The ``tau22`` dataset: TAU Urban Acoustic Scenes 2022 Mobile, development set (docs/dcase.md §1).
 
 Reads the real layout under ``root``: ``meta.csv`` (tab-separated: filename, scene_label, identifier,
 source_label), ``audio/*.wav`` (1-s clips), ``evaluation_setup/fold1_{train,evaluate}.csv`` and, for the 2024
@@ -22,8 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from asc_bench.api import ClipTable, Dataset, Finding, PluginConfig, SplitName, non_semantic
-from asc_bench.core.errors import UserError
+from asc_bench.api import ClipTable, Dataset, Finding, PluginConfig, SplitName, UserError, non_semantic
 from asc_bench_plugins.datasets.tau22.audio import decode, scan
 from asc_bench_plugins.datasets.tau22.layout import (
     CLASSES,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asc_bench.core.errors import UserError
+from asc_bench.api import UserError
 
 IR_FOLDER = "microphone_irs"
 IR_SAMPLE_RATE = 44100

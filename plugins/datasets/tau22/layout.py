@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from asc_bench.core.errors import UserError
+from asc_bench.api import UserError
 from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, SCENES
 from asc_bench_plugins.datasets.tau22.vocabulary import (
     DEVICES as DEVICES,  # re-exported: the layout names every vocabulary

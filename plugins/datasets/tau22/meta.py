@@ -9,8 +9,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from asc_bench.api import ClipTable, Finding
-from asc_bench.core.errors import UserError
+from asc_bench.api import ClipTable, Finding, UserError
 from asc_bench_plugins.datasets.tau22.audio import EXAMPLES
 from asc_bench_plugins.datasets.tau22.layout import (
     CLASSES,

@@ -1,7 +1,7 @@
 """A synthetic acoustic-scene dataset written in the exact TAU Urban Acoustic Scenes 2022 Mobile layout.
 
 Tests, the quickstart and benchmarks use it instead of the 30 GB real set, through the real ``tau22``
-loading code (REFERENCE.md §1): ``audio/<scene>-<city>-<location>-<segment>-<piece>-<device>.wav`` (1-s mono
+loading code (docs/dcase.md §1): ``audio/<scene>-<city>-<location>-<segment>-<piece>-<device>.wav`` (1-s mono
 44.1 kHz 24-bit PCM, ten continuous pieces per 10-s recording), a tab-separated ``meta.csv``,
 ``evaluation_setup/fold1_{train,evaluate}.csv`` split by recording location, and the nested 2024 subsets under
 ``split_setup/``.
@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from asc_bench.core.errors import UserError
+from asc_bench.api import UserError
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER, write_synthetic_impulse_responses
 from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
 

@@ -1,4 +1,4 @@
-"""The TAU Urban Acoustic Scenes 2022 Mobile vocabularies (REFERENCE.md §1), one source for the dataset plugin,
+"""The TAU Urban Acoustic Scenes 2022 Mobile vocabularies (docs/dcase.md §1), one source for the dataset plugin,
 the synthetic generator and the DCASE export: scene classes in the challenge's column order, the development
 set's cities and its devices (real a-c, simulated s1-s6; s4-s6 are unseen in training)."""
 

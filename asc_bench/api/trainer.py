@@ -1,0 +1,75 @@
+"""The trainer plugin contract: loss, optimiser and schedule; the framework owns the epoch loop."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from asc_bench.api.config import PluginConfig
+from asc_bench.api.dataset import ClipTable
+from asc_bench.api.transform import Batch
+
+if TYPE_CHECKING:
+    import torch
+
+
+class Trainer(ABC):
+    """A trainer plugin owns the loss, the optimiser and the schedule; the engine owns the epoch loop.
+
+    The engine constructs it as ``Trainer(config, model, steps_per_epoch=..., clips=..., train_rows=...)``:
+    ``clips`` is the dataset's :class:`ClipTable` (``Batch.clip`` indexes its rows, so ``clips.ids[row]``
+    is a clip's id) and ``train_rows`` the rows of the training split (e.g. to check up front that a
+    teacher covers every training clip). Both are ``None`` when a trainer is built outside a dataset.
+    """
+
+    Config: ClassVar[type[PluginConfig]]
+
+    def __init__(
+        self,
+        config: PluginConfig,
+        model: torch.nn.Module,
+        *,
+        steps_per_epoch: int,
+        clips: ClipTable | None = None,
+        train_rows: np.ndarray | None = None,
+    ) -> None:
+        self.config = config
+        self.model = model
+        self.steps_per_epoch = steps_per_epoch
+        self.clips = clips
+        self.train_rows = train_rows
+
+    @property
+    def epochs(self) -> int:
+        return int(self.config.epochs)  # type: ignore[attr-defined]
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.config.batch_size)  # type: ignore[attr-defined]
+
+    @abstractmethod
+    def train_step(self, batch: Batch) -> float:
+        """One optimisation step on a transformed batch; returns the loss."""
+        ...
+
+    @abstractmethod
+    def current_lr(self) -> float:
+        """The learning rate in use (for logging)."""
+        ...
+
+    def end_of_epoch(self, row: dict[str, Any]) -> bool:
+        """Called after each epoch's evaluation with its history row (``epoch``, ``train_loss``, ``test_*`` and,
+        when the data has a validation split, ``val_*`` scores); return True to stop training early.
+
+        A trainer may change the model here (e.g. restore its best weights). Whatever it keeps must be in
+        :meth:`state_dict`, which the engine saves after this call. Default: never stop.
+        """
+        return False
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
