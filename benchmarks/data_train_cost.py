@@ -32,8 +32,8 @@ from asc_bench.api import Batch, TransformContext
 from asc_bench.core.allocator import keep_freed_memory
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.splits import cache_request, iterate_batches, prepare_split
-from asc_bench.spec.validate import RuntimeSection
-from asc_bench.trial.engine import apply_runtime
+from asc_bench.model.runtime import apply_runtime
+from asc_bench.spec.sections import RuntimeSection
 from asc_bench_plugins.caches.memmap import MemmapCache, MemmapConfig
 from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 from asc_bench_plugins.models.baseline2024 import Baseline2024

@@ -23,7 +23,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from asc_bench.records.record import ResultRecord, read_record
+from asc_bench.cli.progress import ConsoleRunListener
+from asc_bench.records.io import read_record
+from asc_bench.records.schema import ResultRecord
 from asc_bench.run.driver import run_spec
 from asc_bench.spec.validate import validate_spec
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
@@ -116,7 +118,7 @@ def main() -> None:
     started = time.perf_counter()
     for variant in args.variants:
         spec = validate_spec(spec_for(variant, root, args.runs.absolute(), args.seeds, args.epochs, args.full))
-        paths = run_spec(spec, console=Console(file=io.StringIO()), leaderboard=False)
+        paths = run_spec(spec, listener=ConsoleRunListener(Console(file=io.StringIO())))
         results[variant] = [read_record(p) for p in paths]
         print(f"{variant}: {len(paths)} run(s) done after {time.perf_counter() - started:.0f} s")
     text = table(results)

@@ -31,11 +31,14 @@ from typing import Any
 
 from rich.console import Console
 
-from asc_bench.records.record import read_record
-from asc_bench.run.driver import prepare_data
+from asc_bench.cli.progress import ConsoleRunListener
+from asc_bench.data.prepare import prepare_data
+from asc_bench.data.setup import build_data
+from asc_bench.records.io import read_record
 from asc_bench.run.tune import run_experiment, start_ray
 from asc_bench.search.sweep import plan_sweep
-from asc_bench.spec.validate import resolve_for_run, validate_spec
+from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.validate import validate_spec
 
 RESULTS = Path(__file__).parent / "results" / "tune_overhead.md"
 RAY_START = """
@@ -111,7 +114,10 @@ def main() -> None:
     import_s, init_s, shutdown_s = ray_startup()
     with tempfile.TemporaryDirectory(prefix="tune-bench-") as tmp:
         out = Path(tmp)
-        prepare_data(resolve_for_run(validate_spec(spec_data(args, out, 1, 1))), Console(stderr=True))
+        prepare_data(
+            build_data(resolve_for_run(validate_spec(spec_data(args, out, 1, 1)))),
+            ConsoleRunListener(Console(stderr=True)),
+        )
         start_ray(num_cpus=2)
         runs: dict[int, list[dict[str, float]]] = {1: [], 2: []}
         for concurrency in [1, 2, 2, 1] if args.repeats == 2 else [1, 2]:  # ABBA: fair to both under drifting load

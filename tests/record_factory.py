@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from asc_bench.records.record import ResultRecord
+from asc_bench.records.schema import ResultRecord
 from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES, TRAIN_DEVICES
 
 CLASSES = SCENES

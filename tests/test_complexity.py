@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from torch import nn
 
+from asc_bench.cli.tables import render_complexity_table
 from asc_bench.core.errors import UserError
 from asc_bench.model.complexity import (
     ComplexityReport,
@@ -18,7 +19,6 @@ from asc_bench.model.complexity import (
     check_limits,
     count_complexity,
     fuse_conv_bn,
-    render_complexity_table,
 )
 from asc_bench_plugins.models.baseline2023 import Baseline2023
 from asc_bench_plugins.models.baseline2024 import Baseline2024

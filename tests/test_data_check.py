@@ -8,15 +8,21 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
 import soundfile as sf
 from conftest import spec_file
+from pydantic import Field
+from typer.testing import CliRunner
 
-from asc_bench.core.errors import UserError
+from asc_bench.api import ClipTable, Dataset, PluginConfig, UserError
+from asc_bench.cli.app import app
 from asc_bench.data.check import check_dataset, require_sound
+from asc_bench.plugins import registry
 from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
+from asc_bench_plugins.datasets.tau22.synth import synthetic_dataset_size
 
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
@@ -147,3 +153,69 @@ def test_require_sound_passes_warnings_and_lists_several_errors(broken: tuple[Pa
     assert any("48,000 Hz" in w for w in warnings)
     good = [r for r in ds.split("test")]
     require_sound(ds, {"test": np.array(good)}, warnings.append)  # the broken clips are all in train
+
+
+def test_cli_check_takes_plugin_options_and_refuses_bad_ones(synth_root: Path) -> None:
+    split5 = synthetic_dataset_size(cities=3)["split5"]
+    result = cli("data", "check", str(synth_root), "--dataset", "tau22", "--option", "split=split5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"train: {split5:,} clips per city" in flat(result.stdout)
+    alias = cli("data", "check", str(synth_root), "--split", "split5")
+    assert f"train: {split5:,} clips per city" in flat(alias.stdout)
+    bad = cli("data", "check", str(synth_root), "--option", "validation.fraction=2", "--option", "nope=1")
+    err = flat(bad.stderr)
+    assert bad.returncode == 2 and "Traceback" not in bad.stdout + bad.stderr
+    assert "the options do not fit the tau22 dataset" in err
+    assert "validation.fraction: Input should be less than 1" in err and "nope: Extra inputs" in err
+    malformed = cli("data", "check", str(synth_root), "--option", "split")
+    assert malformed.returncode == 2 and "is not of the form key=value" in flat(malformed.stderr)
+
+
+# ------------------------------------------------------------------- the Dataset hooks' defaults, and the CLI
+
+
+class PlainConfig(PluginConfig):
+    type: Literal["plain"] = "plain"
+    root: Path = Field(..., description="Where the data is.")
+    level: int = Field(0, description="A setting.")
+
+
+class Plain(Dataset):
+    """A dataset plugin that keeps every optional hook's default (its data cannot even be listed)."""
+
+    Config = PlainConfig
+
+    def clips(self) -> ClipTable:
+        raise UserError(f"plain at level {self.config.level}: nothing to list under {self.config.root}.")
+
+    def split(self, name: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def fingerprint(self) -> str:
+        return "plain"
+
+    def read(self, index: int, sample_rate: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+def test_default_check_config_validates_the_options(tmp_path: Path) -> None:
+    assert Plain.check_config(tmp_path, {"level": "3"}) == PlainConfig(root=tmp_path, level=3)
+    assert Plain.check_config(tmp_path) == PlainConfig(root=tmp_path)
+    with pytest.raises(UserError, match=r"do not fit the plain dataset: level: Input should be a valid integer"):
+        Plain.check_config(tmp_path, {"level": "high"})
+
+
+def test_default_synthesize_says_there_is_no_generator(tmp_path: Path) -> None:
+    for hook in (lambda: Plain.synthesize(tmp_path / "x"), lambda: Plain.synthetic_size(clips=10)):
+        with pytest.raises(UserError, match="the plain dataset plugin has no synthetic-data generator"):
+            hook()
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_reaches_any_dataset_plugin_through_the_registry(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with registry.in_process("dataset", "plain", Plain):
+        synth = runner.invoke(app, ["data", "synth", str(tmp_path / "x"), "--dataset", "plain"])
+        check = runner.invoke(app, ["data", "check", str(tmp_path), "--dataset", "plain", "--option", "level=7"])
+    assert isinstance(synth.exception, UserError) and "no synthetic-data generator" in str(synth.exception)
+    assert check.exit_code == 2 and f"plain at level 7: nothing to list under {tmp_path}" in flat(check.output)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from conftest import spec_file
 
-from asc_bench.spec.validate import load_spec, resolve_for_run
-from asc_bench.trial.engine import run_trial
+from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.validate import load_spec
+from asc_bench.trial.run import run_trial
 
 
 class MemoryReporter:

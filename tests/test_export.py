@@ -16,6 +16,7 @@ from record_factory import CLASSES, DEVICES, make_record
 
 from asc_bench.api.logits import LogitsFile, load_logits, save_logits
 from asc_bench.core.errors import UserError
+from asc_bench.core.files import file_mode
 from asc_bench.evaluation.predict import predict_folder
 from asc_bench.export.dcase import (
     DCASE_CLASSES,
@@ -25,7 +26,7 @@ from asc_bench.export.dcase import (
     nonzero_parameters,
     output_csv,
 )
-from asc_bench.records.record import read_record, write_record
+from asc_bench.records.io import read_record, write_record
 
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 LABEL = "Doe_TEST_task1_1"
@@ -42,6 +43,13 @@ def logits_file(ids: list[str], seed: int = 0) -> LogitsFile:
     order = list(reversed(CLASSES))
     logits = torch.randn(len(ids), 10, generator=torch.Generator().manual_seed(seed)) * 3
     return LogitsFile(tuple(ids), logits, tuple(order), ("test",))
+
+
+def test_dcase_classes_are_the_tau22_scenes():
+    """The submission's column order (docs/dcase.md §2) is the TAU22 label order (§1): alphabetical, ten scenes."""
+    from asc_bench_plugins.datasets.tau22.vocabulary import SCENES
+
+    assert DCASE_CLASSES == SCENES == tuple(sorted(CLASSES)) and len(DCASE_CLASSES) == 10
 
 
 def test_labels():
@@ -78,6 +86,7 @@ def test_meta_yaml_and_split(tmp_path):
     write_record(record, path)
     files = export_dcase(path, logits_file(["0.wav", "1.wav"]), label=LABEL, out_dir=tmp_path / "out")
     assert [p.name for p in files] == [f"{LABEL}.output.split_25.csv", f"{LABEL}.meta.yaml"]
+    assert [p.stat().st_mode & 0o777 for p in files] == [file_mode()] * 2  # the umask's mode, not 0600
     assert len(read_output(files[0])) == 2
     text = files[1].read_text()
     assert text.startswith("# DCASE Task 1 submission meta information for Doe_TEST_task1_1")

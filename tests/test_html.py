@@ -20,7 +20,7 @@ from asc_bench.leaderboard.entries import Entry
 from asc_bench.leaderboard.html import render_html, write_html
 from asc_bench.leaderboard.reported import ReportedEntry
 from asc_bench.leaderboard.store import load_board
-from asc_bench.records.record import write_record
+from asc_bench.records.io import write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

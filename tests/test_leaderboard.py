@@ -13,21 +13,24 @@ import yaml
 from record_factory import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
 from rich.console import Console
 
+from asc_bench.cli.leaderboard import print_leaderboard
 from asc_bench.core.errors import UserError
 from asc_bench.leaderboard.entries import aggregate, collect, tables
 from asc_bench.leaderboard.files import render_csv, render_json
 from asc_bench.leaderboard.html import render_html
-from asc_bench.leaderboard.render import render_markdown, render_terminal, write_markdown
+from asc_bench.leaderboard.markdown import render_markdown, write_markdown
 from asc_bench.leaderboard.reported import ReportedEntry
 from asc_bench.leaderboard.store import (
     COMMITTED,
     add_entry,
+    board_entries,
+    committed_folder,
     committed_measured,
     load_board,
     publish,
     write_formats,
 )
-from asc_bench.records.record import read_record, write_record
+from asc_bench.records.io import read_record, write_record
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
@@ -163,12 +166,12 @@ def test_markdown_has_overall_class_device_and_city_tables(results, tmp_path):
 
 def test_terminal_render(results):
     console = Console(record=True, width=240)
-    render_terminal(collect([results]), console)
+    print_leaderboard(collect([results]), console)
     text = console.export_text()
     assert "tf_sepnet" in text and "56.00±1.00" in text and "split5" in text
     assert "per device" in text and "per city" in text and "stoc" in text
     empty = Console(record=True)
-    render_terminal([], empty)
+    print_leaderboard([], empty)
     assert "No result records" in empty.export_text()
 
 
@@ -310,3 +313,58 @@ def test_cli_leaderboard_formats_add_and_errors(results, tmp_path):
         failed = cli(*args)
         assert failed.returncode == 2, (args, failed.stdout, failed.stderr)
         assert message in " ".join(failed.stderr.split()) and "Traceback" not in failed.stderr
+
+
+def test_board_entries_and_committed_folder_return_data(results, tmp_path, monkeypatch):
+    entries_dir = tmp_path / "lb" / "entries"
+    reported_file(entries_dir)
+    entries = board_entries([results], entries_dir=entries_dir, reported=True)
+    assert [e.name for e in entries] == ["tf_sepnet", "cp_mobile", "baseline2024", "Published net"]
+    assert board_entries([results], entries_dir=tmp_path / "none", reported=True) == collect([results])
+    monkeypatch.chdir(results)  # no sources: runs/ when it holds records
+    write_record(make_record("cp_mobile", 1, 0.5), results / "runs" / "x" / "record.json")
+    assert [e.name for e in board_entries([], entries_dir=None, reported=True)] == ["cp_mobile"]
+    with pytest.raises(UserError, match="no result records found under"):
+        board_entries([tmp_path / "lb"], entries_dir=None, reported=True)
+
+    assert committed_folder(entries_dir, formats=[], sources=[results], add="x") == entries_dir
+    assert committed_folder(entries_dir, formats=[], sources=[], add=None) == entries_dir  # --publish
+    for folder, formats in ((None, []), (entries_dir, ["md"])):
+        with pytest.raises(UserError, match="neither --no-entries nor --format"):
+            committed_folder(folder, formats=formats, sources=[results], add="x")
+    with pytest.raises(UserError, match="--add needs the run"):
+        committed_folder(entries_dir, formats=[], sources=[], add="x")
+
+
+def test_cli_files_keep_the_umask_modes(results, tmp_path):
+    """Leaderboard files come out 0644 and their folders 0755 under umask 022 (not tempfile's 0600 / 0700)."""
+
+    def cli(*args):
+        return subprocess.run(
+            [*CLI, *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+
+    def mode(path):
+        return oct(path.stat().st_mode & 0o777)
+
+    board = tmp_path / "board" / "nested"
+    done = cli("leaderboard", results, "--no-entries", "--format", "md", "--format", "html", "--out", board)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in board.iterdir()) == ["leaderboard.html", "leaderboard.md"]
+    assert {mode(p) for p in board.iterdir()} == {"0o644"}
+    assert mode(board) == mode(board.parent) == "0o755"
+
+    entries_dir = tmp_path / "lb" / "entries"
+    added = cli("leaderboard", results / "a1", results / "a2", "--entries", entries_dir, "--add", "cp")
+    assert added.returncode == 0, added.stderr
+    entry = entries_dir / "measured" / "cp"
+    folders = [entries_dir, entry.parent, entry, entry / "seed1", entry / "seed2"]
+    files = [entry / "seed1" / "record.json", entry / "seed2" / "record.json"]
+    files += [tmp_path / "lb" / "README.md", tmp_path / "lb" / "index.html"]
+    assert [mode(p) for p in folders] == ["0o755"] * len(folders)
+    assert [mode(p) for p in files] == ["0o644"] * len(files)

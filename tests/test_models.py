@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from asc_bench.core.errors import UserError
-from asc_bench.model.complexity import Limits, check_limits, count_complexity
+from asc_bench.model.complexity import check_limits, count_complexity
 from asc_bench.model.precision import deploy_model
 from asc_bench.plugins import registry
+from asc_bench.spec.limits import Limits
 from asc_bench.testing import check_model
 
 MODEL_NAMES = sorted(registry.available("model"))

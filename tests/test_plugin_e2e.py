@@ -18,8 +18,9 @@ import pytest
 
 from asc_bench.plugins import registry
 from asc_bench.plugins.scaffold import scaffold_plugin
-from asc_bench.spec.validate import load_spec, resolve_for_run
-from asc_bench.trial.engine import run_trial
+from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.validate import load_spec
+from asc_bench.trial.run import run_trial
 
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 pytestmark = pytest.mark.slow

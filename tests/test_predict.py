@@ -15,7 +15,8 @@ from test_engine import MemoryReporter, _trial
 
 from asc_bench.core.errors import UserError
 from asc_bench.evaluation.predict import find_run_records, predict_folder, predict_split, split_accuracy
-from asc_bench.records.record import RECORD_NAME, read_record
+from asc_bench.records.io import read_record
+from asc_bench.records.layout import RECORD_NAME
 
 FRONT_END = "    - {type: mel, n_fft: 1024, win_length: 1024, hop_length: 500, n_mels: 64}"  # cheap; cached
 

@@ -17,10 +17,12 @@ import torch
 from conftest import ROOT
 from rich.console import Console
 
+from asc_bench.cli.progress import ConsoleRunListener
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import ResultRecord, read_record
+from asc_bench.model.build import check_complexity
+from asc_bench.records.io import read_record
+from asc_bench.records.schema import ResultRecord
 from asc_bench.spec.validate import load_spec
-from asc_bench.trial.engine import check_complexity
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
 
 SPECS = ROOT / "specs"
@@ -92,7 +94,7 @@ def _scaled(name: str, synth_root: Path, out: Path, *extra: str):  # noqa: ANN20
 def _run(spec) -> ResultRecord:  # noqa: ANN001
     from asc_bench.run.driver import run_spec
 
-    paths = run_spec(spec, console=Console(file=io.StringIO()), leaderboard=False)
+    paths = run_spec(spec, listener=ConsoleRunListener(Console(file=io.StringIO())))
     assert len(paths) == 1
     return read_record(paths[0])
 
@@ -161,7 +163,7 @@ def test_students_train_their_teacher_spec_first_then_reuse_its_logits(
     from asc_bench.run.driver import run_spec
 
     out = io.StringIO()
-    paths = run_spec(_with_teacher_spec("cai", synth_root, tmp_path), console=Console(file=out), leaderboard=False)
+    paths = run_spec(_with_teacher_spec("cai", synth_root, tmp_path), listener=ConsoleRunListener(Console(file=out)))
     teachers = sorted((tmp_path / "cpjku_teacher").glob("*/*/record.json"))
     assert len(teachers) == 1 and "training" in out.getvalue()
     teacher_record, student = read_record(teachers[0]), read_record(paths[0])
@@ -175,13 +177,14 @@ def test_students_train_their_teacher_spec_first_then_reuse_its_logits(
     assert chained.clip_ids == in_run.clip_ids and torch.equal(chained.logits, in_run.logits)
 
     out = io.StringIO()
-    run_spec(_with_teacher_spec("cpjku", synth_root, tmp_path), console=Console(file=out), leaderboard=False)
+    run_spec(_with_teacher_spec("cpjku", synth_root, tmp_path), listener=ConsoleRunListener(Console(file=out)))
     assert "reusing" in out.getvalue() and "training" not in out.getvalue()
     assert len(sorted((tmp_path / "cpjku_teacher").glob("*/*/record.json"))) == 1, "the teacher was not retrained"
 
 
 def test_a_changed_teacher_spec_changes_the_student_hash(tmp_path: Path) -> None:
-    from asc_bench.spec.validate import resolve_for_run, spec_hash
+    from asc_bench.spec.hashing import spec_hash
+    from asc_bench.spec.resolve import resolve_for_run
 
     base = resolve_for_run(load_spec(SPECS / "cpjku.yaml"))
     changed = resolve_for_run(load_spec(SPECS / "cpjku.yaml", ['trainer.teacher.set=["trainer.epochs=3"]']))
@@ -217,7 +220,7 @@ def test_bad_teachers_are_refused_in_the_driver(
     )
     with pytest.raises(UserError, match=message):
         spec = _scaled("cpjku", synth_root, tmp_path, f"trainer.teacher={teacher.replace('TMP', str(tmp_path))}")
-        run_spec(spec, console=Console(file=io.StringIO()), leaderboard=False)
+        run_spec(spec, listener=ConsoleRunListener(Console(file=io.StringIO())))
     assert not list(tmp_path.rglob("record.json")), "nothing trained"
 
 

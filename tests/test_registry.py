@@ -16,7 +16,8 @@ from conftest import spec_file
 
 from asc_bench.core.errors import UserError
 from asc_bench.plugins import registry
-from asc_bench.spec.validate import full_schema, load_spec, plugins_used
+from asc_bench.spec.model import full_schema, plugins_used
+from asc_bench.spec.validate import load_spec
 
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 GOOD_MODULE = """

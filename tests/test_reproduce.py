@@ -12,9 +12,11 @@ import pytest
 from record_factory import make_metrics, make_record
 from rich.console import Console
 
+from asc_bench.cli.tables import print_checks
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import ResultRecord, read_record
-from asc_bench.run.reproduce import compare, render_checks, reproduction_spec
+from asc_bench.records.io import read_record
+from asc_bench.records.schema import ResultRecord
+from asc_bench.run.reproduce import compare, reproduction_spec
 
 CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
@@ -42,7 +44,7 @@ def test_identical_records_pass_exactly():
     total = sum(c.count for c in checks)
     assert total == 1 + 3 + 2 * (6 + 3 * (10 + 9 + 10) + (10 + 100))  # data, complexity, both metric sets
     console = Console(record=True, width=160)
-    assert render_checks(checks, 0.0, console)
+    assert print_checks(checks, 0.0, console)
     text = console.export_text()
     assert f"all {total} figures match" in text and "tolerance exact" in text
 
@@ -56,7 +58,7 @@ def test_any_difference_fails_at_tolerance_zero():
     assert failed(compare(record, device, 0.0)) == ["per_device"]
     assert failed(compare(record, device, 0.1)) == []  # 0.4858 vs 0.40
     console = Console(record=True, width=160)
-    assert not render_checks(compare(record, device, 0.0), 0.0, console)
+    assert not print_checks(compare(record, device, 0.0), 0.0, console)
     text = console.export_text()
     assert "FAIL" in text and "not reproduced: per_device" in text
 

@@ -12,16 +12,9 @@ from record_factory import CITIES, CLASSES, DEVICES, SEEN, make_record
 from asc_bench.core.errors import UserError
 from asc_bench.evaluation.metrics import SceneMetrics, named_metrics
 from asc_bench.leaderboard.reported import reported_schema
-from asc_bench.records.record import (
-    SCHEMA_VERSION,
-    ResultRecord,
-    capture_environment,
-    find_records,
-    read_record,
-    record_digest,
-    record_schema,
-    write_record,
-)
+from asc_bench.records.environment import capture_environment
+from asc_bench.records.io import find_records, read_record, record_digest, record_schema, write_record
+from asc_bench.records.schema import SCHEMA_VERSION, ResultRecord
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "leaderboard" / "schema"
 

@@ -13,8 +13,9 @@ import pytest
 from conftest import spec_file
 from rich.console import Console
 
+from asc_bench.cli.progress import ConsoleRunListener
 from asc_bench.evaluation.predict import predict_split, split_accuracy
-from asc_bench.records.record import read_record
+from asc_bench.records.io import read_record
 from asc_bench.spec.validate import load_spec
 
 COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
@@ -26,7 +27,7 @@ def test_compiled_training_runs_and_its_weights_load_as_a_plain_model(
     from asc_bench.run.driver import run_spec
 
     path = spec_file(tmp_path, synth_root, name="compiled", extra=COMPILED)
-    (record_path,) = run_spec(load_spec(path), console=Console(file=io.StringIO()), leaderboard=False)
+    (record_path,) = run_spec(load_spec(path), listener=ConsoleRunListener(Console(file=io.StringIO())))
     record = read_record(record_path)
     assert record.spec["runtime"]["compile"] is True and record.history[-1]["train_loss"] > 0
     logits = predict_split([record_path], "test")  # model.pt holds the plain module's state dict

@@ -126,8 +126,9 @@ def test_each_epoch_draws_one_crop_per_clip(ds: TAU22Dataset) -> None:
 def test_a_trial_trains_on_crops_and_reports_validation_scores(
     tmp_path: Path, synth_root: Path, cache_dir: Path
 ) -> None:
-    from asc_bench.spec.validate import load_spec, resolve_for_run
-    from asc_bench.trial.engine import run_trial
+    from asc_bench.spec.resolve import resolve_for_run
+    from asc_bench.spec.validate import load_spec
+    from asc_bench.trial.run import run_trial
 
     class Rows:
         def __init__(self) -> None:

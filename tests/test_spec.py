@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from asc_bench.core.errors import UserError
-from asc_bench.spec.validate import apply_overrides, full_schema, load_spec, spec_hash
+from asc_bench.spec.hashing import spec_hash
+from asc_bench.spec.model import full_schema
+from asc_bench.spec.overrides import apply_overrides
+from asc_bench.spec.validate import load_spec
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "specs" / "quickstart.yaml"
 

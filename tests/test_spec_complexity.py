@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from asc_bench.model.build import check_complexity
 from asc_bench.spec.validate import load_spec
-from asc_bench.trial.engine import check_complexity
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 

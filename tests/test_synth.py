@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,16 +14,20 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from asc_bench.core.errors import UserError
-from asc_bench_plugins.datasets.tau22 import synth
+from asc_bench.api import UserError
 from asc_bench_plugins.datasets.tau22.synth import (
-    CITIES,
-    DEVICES,
+    FULL_SIZE,
     MARKER,
-    SCENES,
+    remove_abandoned_partials,
+    size_params,
     synthetic_dataset_size,
     write_synthetic_dataset,
 )
+from asc_bench_plugins.datasets.tau22.synth_audio import render_scene
+from asc_bench_plugins.datasets.tau22.synth_plan import SynthParams, plan_segments
+from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES
+
+CLI = [sys.executable, "-m", "asc_bench.cli.app"]
 
 # 2 cities × 10 scenes × 1 location × 2 segments; half of them parallel with 2 more devices: 800 clips.
 SMALL = dict(
@@ -157,9 +163,8 @@ def test_sizes_documented():
     assert synthetic_dataset_size(**SMALL)["clips"] == 800
     default = synthetic_dataset_size()
     assert (default["clips"], default["train"], default["test"]) == (3000, 1580, 900)
-    full = synthetic_dataset_size(
-        locations_per_pair=12, segments_per_location=12, parallel_fraction=0.075, devices_per_parallel=8
-    )
+    full = synthetic_dataset_size(**FULL_SIZE)
+    assert full == synthetic_dataset_size(**size_params(None, full_size=True))
     assert full["clips"] == 230_400 and full["recordings"] == 23_040
     assert 135_000 < full["train"] < 142_000 and 28_000 < full["test"] < 31_000
 
@@ -194,9 +199,9 @@ def test_deterministic_whatever_the_worker_count(tmp_path):
 
 
 def test_other_seed_other_audio():
-    plan = synth._plan(synth.SynthParams(**TINY))
-    a, b = synth._render_scene(0, plan[0]), synth._render_scene(1, plan[0])
-    assert np.allclose(a, synth._render_scene(0, plan[0]))
+    plan = plan_segments(SynthParams(**TINY))
+    a, b = render_scene(0, plan[0]), render_scene(1, plan[0])
+    assert np.allclose(a, render_scene(0, plan[0]))
     assert not np.allclose(a, b)
 
 
@@ -239,7 +244,7 @@ def test_abandoned_partial_folder_of_a_killed_run_is_removed(tmp_path):
     (dead / "audio").mkdir(parents=True)
     alive = tmp_path / f".root.partial-{os.getppid()}-abc"  # another live process: not touched
     alive.mkdir()
-    synth._remove_abandoned_partials(tmp_path / "root")
+    assert remove_abandoned_partials(tmp_path / "root") == [dead]
     assert not dead.exists() and alive.exists()
 
 
@@ -263,6 +268,71 @@ def test_bad_parameters(tmp_path, field, value):
 def test_one_location_per_scene_is_refused(tmp_path):
     with pytest.raises(UserError, match="both the train and the test split"):
         synthetic_dataset_size(cities=1, locations_per_pair=1)
+
+
+def test_size_params_for_clips_and_full_size():
+    assert size_params(None, False) == {}
+    assert size_params(600, False) == {"cities": 2} and size_params(10, False) == {"cities": 2}
+    assert size_params(3001, False) == {"segments_per_location": 2}
+    assert size_params(None, True) == FULL_SIZE
+    with pytest.raises(UserError, match="exclude each other"):
+        size_params(600, True)
+    with pytest.raises(UserError, match="must be positive"):
+        size_params(0, False)
+
+
+def modes(root: Path) -> tuple[set[str], set[str]]:
+    """The permission bits of every folder (the root included) and every file under ``root``."""
+    paths = [root, *root.rglob("*")]
+    folders = {oct(p.stat().st_mode & 0o777) for p in paths if p.is_dir()}
+    files = {oct(p.stat().st_mode & 0o777) for p in paths if p.is_file()}
+    return folders, files
+
+
+def test_cli_synth_under_umask_022_writes_0755_folders_and_0644_files(tmp_path):
+    root = tmp_path / "synth"
+    env = {**os.environ, "COLUMNS": "200"}
+    done = subprocess.run(
+        [*CLI, "data", "synth", str(root), "--clips", "600"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        preexec_fn=lambda: os.umask(0o022),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"wrote 600 clips \(220 train, 300 test\) to .*synth", " ".join(done.stdout.split()))
+    assert modes(root) == ({"0o755"}, {"0o644"})
+    assert (root / "microphone_irs").is_dir() and len(list((root / "audio").iterdir())) == 600
+    assert list(tmp_path.iterdir()) == [root], "no partial folder left beside it"
+    again = subprocess.run(
+        [*CLI, "data", "synth", str(root), "--clips", "600"], capture_output=True, text=True, env=env
+    )
+    assert again.returncode == 0 and "nothing written" in " ".join(again.stdout.split())
+
+
+def test_synthetic_set_follows_a_stricter_umask(tmp_path):
+    code = (
+        "import os, sys; os.umask(0o027)\n"
+        "from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset\n"
+        f"write_synthetic_dataset(sys.argv[1], workers=1, **{TINY!r})"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "root")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert modes(tmp_path / "root") == ({"0o750"}, {"0o640"})
+
+
+def test_cli_synth_dry_run_and_its_errors(tmp_path):
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*CLI, "data", "synth", *args], capture_output=True, text=True, timeout=300)
+
+    dry = cli(str(tmp_path / "x"), "--full-size", "--dry-run")
+    assert dry.returncode == 0 and "'clips': 230400" in dry.stdout and not (tmp_path / "x").exists()
+    both = cli(str(tmp_path / "x"), "--clips", "600", "--full-size")
+    assert both.returncode == 2 and "exclude each other" in both.stderr
+    unknown = cli(str(tmp_path / "x"), "--dataset", "no_such_dataset")
+    assert unknown.returncode == 2 and "no dataset plugin named 'no_such_dataset'" in " ".join(unknown.stderr.split())
+    assert not (tmp_path / "x").exists()
 
 
 def log_band_spectrum(x: np.ndarray) -> np.ndarray:

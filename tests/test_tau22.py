@@ -15,7 +15,7 @@ import soundfile as sf
 from asc_bench.api import NOT_SEMANTIC
 from asc_bench.core.errors import UserError
 from asc_bench_plugins.datasets.tau22.dataset import RELEASE_FOLDER, TAU22Config, TAU22Dataset
-from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
+from asc_bench_plugins.datasets.tau22.synth import synthetic_dataset_size, write_synthetic_dataset
 from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES
 
 TINY = dict(
@@ -98,6 +98,29 @@ def test_config_and_entry_point(tmp_path):
         TAU22Config(root=tmp_path, bogus=1)
     (ep,) = [ep for ep in entry_points(group="asc_bench.dataset") if ep.name == "tau22"]
     assert ep.load() is TAU22Dataset and TAU22Dataset.Config is TAU22Config
+
+
+def test_check_config_builds_the_settings_data_check_uses(tmp_path):
+    config = TAU22Dataset.check_config(tmp_path, {"split": "split25", "validation": {"fraction": 0.2}})
+    assert config == TAU22Config(root=tmp_path, split="split25", validation={"fraction": 0.2})
+    assert TAU22Dataset.check_config(tmp_path) == TAU22Config(root=tmp_path)
+    message = user_error(TAU22Dataset.check_config, tmp_path, {"validation": {"fraction": 1.5}})
+    assert "do not fit the tau22 dataset" in message and "validation.fraction: Input should be less than 1" in message
+    assert "bogus: Extra inputs are not permitted" in user_error(TAU22Dataset.check_config, tmp_path, {"bogus": 1})
+
+
+def test_synthesize_hook_sizes_and_the_set_it_writes(synth_root):
+    assert TAU22Dataset.synthetic_size() == synthetic_dataset_size()
+    assert TAU22Dataset.synthetic_size(clips=900, seed=3) == synthetic_dataset_size(cities=3, seed=3)
+    assert TAU22Dataset.synthetic_size(full_size=True)["clips"] == 230_400
+    assert TAU22Dataset.synthetic_size(clips=3001)["clips"] == 6000
+    with pytest.raises(UserError, match="exclude each other"):
+        TAU22Dataset.synthetic_size(clips=10, full_size=True)
+    # the session's set (900 clips, seed 0) is what synthesize writes for clips=900: nothing to write again
+    summary = TAU22Dataset.synthesize(synth_root, clips=900, seed=0, workers=1)
+    assert summary == f"{synth_root} already holds this synthetic dataset (same parameters); nothing written."
+    with pytest.raises(UserError, match="other parameters"):
+        TAU22Dataset.synthesize(synth_root, clips=900, seed=1)
 
 
 # --------------------------------------------------------------------------------------------- synthetic data

@@ -25,7 +25,7 @@ from asc_bench.api import (
     Transform,
     TransformContext,
 )
-from asc_bench.model.complexity import Limits
+from asc_bench.spec.limits import Limits
 from asc_bench.testing import (
     ConformanceError,
     check_cache,

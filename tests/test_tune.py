@@ -17,11 +17,15 @@ import pytest
 from rich.console import Console
 from tune_helpers import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 
+from asc_bench.cli.runs import render_experiments
 from asc_bench.core.errors import UserError
-from asc_bench.run.experiments import latest_resumable, new_state, render_experiments, write_state
+from asc_bench.run.experiments import latest_resumable, new_state, write_state
+from asc_bench.search.space import expand
 from asc_bench.search.sweep import TrialOutcome, best, plan_sweep, rank
-from asc_bench.spec.space import Distribution, expand
-from asc_bench.spec.validate import load_spec, resolve_for_run, spec_hash, validate_spec
+from asc_bench.spec.hashing import spec_hash
+from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.space import Distribution
+from asc_bench.spec.validate import load_spec, validate_spec
 
 # ---------------------------------------------------------------------------------------------- the space
 

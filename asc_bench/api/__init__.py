@@ -6,13 +6,13 @@ Built-in plugins use exactly this module, as a third-party package would. A plug
 constructs the plugin with it.
 """
 
-from asc_bench.api.cache import Cache, CacheRequest, ClipStore
+from asc_bench.api.cache import Cache, CacheEntry, CacheRequest, ClearResult, ClipStore
 from asc_bench.api.config import NOT_SEMANTIC, Domain, PluginConfig, SplitName, non_semantic
 from asc_bench.api.dataset import ClipTable, Dataset, Finding
 from asc_bench.api.logits import LogitsFile, load_logits, logits_for_clips, save_logits
 from asc_bench.api.model import Model
 from asc_bench.api.teacher import TeacherSource, teacher_fields
-from asc_bench.api.trainer import Trainer
+from asc_bench.api.trainer import Trainer, TrainerConfig
 from asc_bench.api.transform import Batch, Transform, TransformContext
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_folder, atomic_path, atomic_write_bytes, atomic_write_text
@@ -23,7 +23,9 @@ __all__ = [
     "NOT_SEMANTIC",
     "Batch",
     "Cache",
+    "CacheEntry",
     "CacheRequest",
+    "ClearResult",
     "ClipStore",
     "ClipTable",
     "Dataset",
@@ -35,6 +37,7 @@ __all__ = [
     "SplitName",
     "TeacherSource",
     "Trainer",
+    "TrainerConfig",
     "Transform",
     "TransformContext",
     "UserError",

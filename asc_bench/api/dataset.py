@@ -1,15 +1,19 @@
-"""The dataset plugin contract: clip metadata, splits, decoding, checks."""
+"""The dataset plugin contract: clip metadata, splits, decoding, checks; optional synthetic data and the
+settings ``asc-bench data check`` builds from a root."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import ValidationError
 
 from asc_bench.api.config import PluginConfig, SplitName
+from asc_bench.core.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -109,3 +113,72 @@ class Dataset(ABC):
         generator's version and parameters). Leaderboards then rank records made on different machines
         together, which the fingerprint (it includes file times) does not allow. Default: ``None``."""
         return None
+
+    # ------------------------------------------------------------------ class-level hooks (no instance needed)
+
+    @classmethod
+    def check_config(cls, root: Path, options: Mapping[str, Any] | None = None) -> PluginConfig:
+        """The settings ``asc-bench data check ROOT`` checks: this plugin's ``Config`` for the dataset at
+        ``root`` with ``options`` (the command's ``--option key=value`` and its aliases, e.g. ``split``; nested
+        settings as nested dicts).
+
+        Default: ``cls.Config(root=root, **options)`` (``type`` takes the Config's default, the plugin's
+        name); a setting that does not fit is a :class:`UserError` naming it. Override it for a dataset
+        whose Config has no ``root`` field or that maps the root onto several settings.
+        """
+        name = _plugin_name(cls)
+        try:
+            return cls.Config.model_validate({"root": root, **(options or {})})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors(include_url=False)
+            )
+            raise UserError(
+                f"the options do not fit the {name} dataset: {problems}.",
+                fix=f"Give only settings of the {name} dataset (`asc-bench schema` lists them with their types).",
+            ) from None
+
+    @classmethod
+    def synthesize(
+        cls,
+        root: Path,
+        *,
+        clips: int | None = None,
+        full_size: bool = False,
+        seed: int = 0,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str:
+        """Write a synthetic dataset that this plugin reads (with ``Config(root=root)``) into ``root``, for
+        ``asc-bench data synth``; returns a one-line summary for people.
+
+        ``clips``: at least this many clips (``None``: the generator's default size); ``full_size``: the size
+        of the real dataset (``clips`` and ``full_size`` exclude each other); ``seed``: same seed, same files;
+        ``workers``: processes to render with (``None``: the generator decides; never changes the files);
+        ``progress(done, total)`` is called from the calling process as it goes. Write atomically (a root
+        that looks complete is complete) and refuse, with a :class:`UserError`, a ``root`` holding anything
+        else. Default: a :class:`UserError` saying this plugin has no generator.
+        """
+        raise _no_generator(cls)
+
+    @classmethod
+    def synthetic_size(cls, *, clips: int | None = None, full_size: bool = False, seed: int = 0) -> dict[str, int]:
+        """What :meth:`synthesize` would write with these arguments, without writing anything (``asc-bench
+        data synth --dry-run``): counts by name, ``clips`` first (e.g. ``train``, ``test``). Default: the same
+        :class:`UserError` as :meth:`synthesize`."""
+        raise _no_generator(cls)
+
+
+def _plugin_name(cls: type[Dataset]) -> str:
+    """The name specs give the plugin (its Config's default ``type``), else the class name."""
+    field = cls.Config.model_fields.get("type")
+    default = getattr(field, "default", None)
+    return default if isinstance(default, str) else cls.__name__
+
+
+def _no_generator(cls: type[Dataset]) -> UserError:
+    name = _plugin_name(cls)
+    return UserError(
+        f"the {name} dataset plugin has no synthetic-data generator.",
+        fix="Choose a dataset plugin that has one (e.g. --dataset tau22), or point the spec at real data.",
+    )

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from asc_bench.api.config import PluginConfig
 from asc_bench.api.dataset import ClipTable
@@ -13,6 +14,13 @@ from asc_bench.api.transform import Batch
 
 if TYPE_CHECKING:
     import torch
+
+
+class TrainerConfig(PluginConfig):
+    """Base of a trainer plugin's config: the framework's epoch loop reads ``epochs`` and ``batch_size``."""
+
+    epochs: int = Field(150, ge=1, description="Training epochs.")
+    batch_size: int = Field(256, ge=1, description="Clips per optimisation step.")
 
 
 class Trainer(ABC):
@@ -24,11 +32,11 @@ class Trainer(ABC):
     teacher covers every training clip). Both are ``None`` when a trainer is built outside a dataset.
     """
 
-    Config: ClassVar[type[PluginConfig]]
+    Config: ClassVar[type[TrainerConfig]]
 
     def __init__(
         self,
-        config: PluginConfig,
+        config: TrainerConfig,
         model: torch.nn.Module,
         *,
         steps_per_epoch: int,
@@ -43,11 +51,11 @@ class Trainer(ABC):
 
     @property
     def epochs(self) -> int:
-        return int(self.config.epochs)  # type: ignore[attr-defined]
+        return int(self.config.epochs)
 
     @property
     def batch_size(self) -> int:
-        return int(self.config.batch_size)  # type: ignore[attr-defined]
+        return int(self.config.batch_size)
 
     @abstractmethod
     def train_step(self, batch: Batch) -> float:

@@ -21,14 +21,13 @@ data_app = typer.Typer(
 )
 cache_app = typer.Typer(help="The data cache: build it for a spec, list it, clear it.", no_args_is_help=True)
 DirOpt = Annotated[
-    Path | None, typer.Option("--dir", help="The cache folder (default: $ASC_BENCH_CACHE_DIR or ~/.cache/asc-bench).")
+    Path | None,
+    typer.Option(
+        "--dir", help="The cache folder (default: the cache's own; memmap: $ASC_BENCH_CACHE_DIR or ~/.cache/asc-bench)."
+    ),
 ]
-FULL_SIZE = {
-    "locations_per_pair": 12,
-    "segments_per_location": 12,
-    "parallel_fraction": 0.075,
-    "devices_per_parallel": 8,
-}
+CacheOpt = Annotated[str, typer.Option("--cache", help="The cache plugin whose caches to list or delete.")]
+DatasetOpt = Annotated[str, typer.Option("--dataset", help="The dataset plugin.")]
 
 
 @data_app.command("synth")
@@ -38,49 +37,63 @@ def data_synth(
     full_size: Annotated[bool, typer.Option(help="The full TAU22 size: 230,400 clips, about 30 GB.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 0,
     dry_run: Annotated[bool, typer.Option(help="Only print the clip counts it would write.")] = False,
+    dataset: DatasetOpt = "tau22",
 ) -> None:
-    """Write a synthetic dataset in the real TAU22 layout (WAV files, meta.csv, evaluation_setup/, split_setup/)."""
+    """Write a synthetic dataset that a dataset plugin reads (tau22: the real TAU22 layout, WAV files, meta.csv,
+    evaluation_setup/, split_setup/)."""
     from rich.progress import Progress
 
-    from asc_bench_plugins.datasets.tau22.synth import params_for_clips, synthetic_dataset_size, write_synthetic_dataset
+    from asc_bench.plugins import registry
 
     if clips is not None and full_size:
         raise UserError("--clips and --full-size exclude each other.", fix="Give one of them.")
-    params = FULL_SIZE if full_size else params_for_clips(clips) if clips is not None else {}
+    cls = registry.load("dataset", dataset, where="--dataset")
     if dry_run:
-        console.print(synthetic_dataset_size(seed=seed, **params))
+        console.print(cls.synthetic_size(clips=clips, full_size=full_size, seed=seed))
         return
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"writing {root}", total=None)
-        info = write_synthetic_dataset(
+        summary = cls.synthesize(
             root,
+            clips=clips,
+            full_size=full_size,
             seed=seed,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
-            **params,
         )
-    console.print(info["message"])
+    console.print(summary)
 
 
 @data_app.command("check")
 def data_check(
     root: Annotated[Path, typer.Argument(help="The dataset root (for tau22: the folder holding meta.csv).")],
-    split: Annotated[str, typer.Option(help="The split setting to count: fold1 or split5 … split100.")] = "fold1",
-    validation: Annotated[float, typer.Option(help="Validation hold-out fraction, as in the spec.")] = 0.0,
-    dataset: Annotated[str, typer.Option(help="The dataset plugin.")] = "tau22",
+    split: Annotated[
+        str | None, typer.Option(help="Alias of --option split=NAME (tau22: fold1 or split5 … split100).")
+    ] = None,
+    validation: Annotated[
+        float | None, typer.Option(help="Alias of --option validation.fraction=F (the hold-out, as in the spec).")
+    ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            help="A setting of the dataset plugin, as in the spec: key=value (dotted keys nest; repeatable).",
+        ),
+    ] = None,
+    dataset: DatasetOpt = "tau22",
 ) -> None:
     """Check a dataset root before a long run: tables, splits, every audio file; print clips per split × device ×
     city. Exit status 2 when it has errors (a run would refuse it with the same messages)."""
-    import pydantic
-
     from asc_bench.data.check import DatasetReport, check_dataset
     from asc_bench.plugins import registry
 
     cls = registry.load("dataset", dataset, where="--dataset")
-    try:
-        config = cls.Config(type=dataset, root=root, split=split, validation={"fraction": validation})
-    except pydantic.ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
-        raise UserError(f"the options do not fit the {dataset} dataset: {problems}.") from None
+    options = _options(option or [])
+    if split is not None:
+        options["split"] = split
+    if validation is not None:
+        held = options.get("validation")
+        options["validation"] = {**(held if isinstance(held, dict) else {}), "fraction": validation}
+    config = cls.check_config(root, options)
     with console.status(f"checking {root}"):
         try:
             report = check_dataset(cls(config))
@@ -91,6 +104,32 @@ def data_check(
     _show_report(report)
     if report.errors:
         raise typer.Exit(2)
+
+
+def _options(items: list[str]) -> dict[str, Any]:
+    """``key=value`` settings as nested dicts (``a.b=1`` → ``{"a": {"b": 1}}``); values are read as YAML."""
+    import yaml
+
+    from asc_bench.core.text import parse_dotted
+
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        path = parse_dotted(key) if sep and key.strip() else ()
+        if not path or any(not isinstance(part, str) or not part for part in path):
+            raise UserError(f"--option {item!r} is not of the form key=value.", fix="Use e.g. --option split=split25.")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        node = options
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise UserError(f"--option {item!r}: {part} was given a value already.", fix="Give it once.")
+            node = child
+        node[path[-1]] = value
+    return options
 
 
 def _show_report(report: DatasetReport) -> None:
@@ -130,47 +169,52 @@ def cache_build(
 
     setup = build_data(resolve_for_run(load_spec(spec, set_ or [])))
     done = prepare_caches(setup, console)
-    files = getattr(setup.cache, "files", None)
     for name, request in setup.requests.items():
-        where = f" → {files(request).data}" if files else ""
+        location = setup.cache.location(request)
+        where = f" → {location}" if location else ""
         rows = f"{request.count:,} rows of {'x'.join(map(str, request.shape))}"
         console.print(f"{name}: {done[name]} ({rows}, {request.domain}){escape(where)}")
 
 
-def _memmap() -> Any:
+def _cache_folder(name: str, folder: Path | None) -> tuple[Any, Path | None]:
+    """The cache plugin class ``name`` and the folder to look in (``--dir``, else the plugin's default)."""
     from asc_bench.plugins import registry
 
-    return registry.load("cache", "memmap")
+    cls = registry.load("cache", name, where="--cache")
+    return cls, Path(folder).expanduser() if folder else cls.default_folder()
+
+
+def _where(name: str, folder: Path | None) -> str:
+    return f"in {folder}" if folder else f"of the {name} cache (it keeps nothing on disk)"
 
 
 @cache_app.command("ls")
 def cache_ls(
     folder: DirOpt = None,
     verify: Annotated[bool, typer.Option(help="Verify every checksum (reads every cache in full).")] = False,
+    cache: CacheOpt = "memmap",
 ) -> None:
     """List the caches in the cache folder: what they hold, their size and whether they are complete."""
-    memmap = _memmap()
-    folder = Path(folder).expanduser() if folder else memmap.Config().resolved().dir
-    entries = memmap.inventory(folder, verify=verify)
-    table = Table(title=f"caches in {folder}", title_justify="left")
+    cls, folder = _cache_folder(cache, folder)
+    entries = cls.inventory(folder, verify=verify)
+    table = Table(title=f"caches {_where(cache, folder)}", title_justify="left")
     for column in ("key", "split", "rows", "row shape", "dtype", "holds", "size", "created", "status"):
         table.add_column(column, justify="right" if column in ("rows", "size") else "left")
     for e in entries:
-        status = e["status"]
-        colour = "green" if status == "ok" else "yellow" if status.startswith("being built") else "red"
+        colour = "green" if e.ok else "yellow" if e.building else "red"
         table.add_row(
-            e["key"][:12],
-            e.get("label", "?"),
-            f"{e['count']:,}" if "count" in e else "?",
-            "x".join(map(str, e.get("shape", []))) or "?",
-            e.get("dtype", "?"),
-            _holds(e.get("key_parts", {})),
-            f"{e['size'] / 1e6:,.1f} MB",
-            e.get("created", "")[:16].replace("T", " "),
-            f"[{colour}]{escape(status)}[/{colour}]",
+            e.key[:12],
+            e.label or "?",
+            f"{e.count:,}" if e.count is not None else "?",
+            "x".join(map(str, e.shape or ())) or "?",
+            e.dtype or "?",
+            _holds(e.key_parts),
+            f"{e.size / 1e6:,.1f} MB",
+            (e.created or "")[:16].replace("T", " "),
+            f"[{colour}]{escape(e.status)}[/{colour}]",
         )
     console.print(table)
-    total = sum(e["size"] for e in entries)
+    total = sum(e.size for e in entries)
     console.print(f"{len(entries)} cache(s), {total / 1e6:,.1f} MB")
 
 
@@ -192,15 +236,17 @@ def cache_clear(
         list[str] | None, typer.Argument(help="Keys (or their first characters) to remove; default: all.")
     ] = None,
     folder: DirOpt = None,
+    cache: CacheOpt = "memmap",
 ) -> None:
     """Delete caches (all, or the given keys) that no process is building; they are rebuilt when needed."""
-    memmap = _memmap()
-    folder = Path(folder).expanduser() if folder else memmap.Config().resolved().dir
-    removed, busy, freed = memmap.clear(folder, keys or None)
-    console.print(f"removed {len(removed)} cache(s) from {escape(str(folder))}, freed {freed / 1e6:,.1f} MB")
-    for key in busy:
+    cls, folder = _cache_folder(cache, folder)
+    result = cls.clear(keys or None, folder=folder)
+    where = escape(str(folder)) if folder else f"the {cache} cache"
+    console.print(f"removed {len(result.removed)} cache(s) from {where}, freed {result.freed / 1e6:,.1f} MB")
+    for key in result.busy:
         console.print(f"[yellow]kept {key}: another process is building it[/yellow]")
-    if keys and not removed and not busy:
+    if keys and not result.removed and not result.busy:
         raise UserError(
-            f"no cache in {folder} has a key starting with {', '.join(keys)}.", fix="See `asc-bench cache ls`."
+            f"no cache {_where(cache, folder)} has a key starting with {', '.join(keys)}.",
+            fix="See `asc-bench cache ls`.",
         )

@@ -11,8 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from asc_bench.model.complexity import DCASE_MACS, DCASE_PARAM_BYTES, count_complexity
+from asc_bench.model.complexity import count_complexity
 from asc_bench.plugins import registry
+from asc_bench.spec.limits import DCASE_MACS, DCASE_PARAM_BYTES
 
 MODELS_HEADER = """\
 # Model zoo
@@ -125,7 +126,7 @@ def plugin_options_markdown() -> str:
 
 def write_docs(folder: Path) -> list[Path]:
     """Write the generated pages into ``folder``; return their paths."""
-    from asc_bench.records.record import atomic_write_text
+    from asc_bench.core.files import atomic_write_text
 
     pages = {"models.md": models_markdown(), "plugin-options.md": plugin_options_markdown()}
     for name, text in pages.items():

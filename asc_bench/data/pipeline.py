@@ -110,13 +110,20 @@ class Pipeline:
                 batch = transform(batch, ctx)
         return batch
 
+    def eval_context(self) -> TransformContext:
+        """The context of every evaluation-time pass (no augmentation; a fixed generator)."""
+        return TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=self.sample_rate)
+
     def _evaluate(self, transforms: Sequence[Transform], waveforms: torch.Tensor) -> torch.Tensor:
         n = waveforms.shape[0]
         zeros = torch.zeros(n, dtype=torch.long)
         batch = Batch(waveforms, torch.zeros(n, 1), zeros, zeros, zeros, zeros)
-        ctx = TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=self.sample_rate)
         with torch.no_grad():
-            return self.run(transforms, batch, ctx).x
+            return self.run(transforms, batch, self.eval_context()).x
+
+    def model_inputs(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """The whole evaluation-time pipeline applied to decoded waveforms ``(n, samples)``: the model's input."""
+        return self._evaluate(self.transforms, waveforms)
 
     def cached_rows(self, waveforms: torch.Tensor) -> torch.Tensor:
         """The cached prefix applied to decoded waveforms ``(n, samples)``."""
@@ -124,7 +131,7 @@ class Pipeline:
 
     def input_shape(self) -> tuple[int, ...]:
         """The model's input shape for one 1-s clip (what the evaluation-time pipeline makes of it)."""
-        return tuple(self._evaluate(self.transforms, torch.zeros(1, self.sample_rate)).shape[1:])
+        return tuple(self.model_inputs(torch.zeros(1, self.sample_rate)).shape[1:])
 
 
 def _cacheable(transform: Transform) -> bool:

@@ -3,47 +3,62 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from collections.abc import Callable
+from typing import Protocol
 
 from asc_bench.data.check import require_sound
-
-if TYPE_CHECKING:
-    from asc_bench.trial.engine import DataSetup
+from asc_bench.data.setup import DataSetup
 
 
-def prepare_caches(setup: DataSetup, console: Console) -> dict[str, str]:
-    """Refuse a broken dataset, then ``Cache.prepare`` every split with a progress bar.
+class CacheProgress(Protocol):
+    """What a caller is told while caches are prepared (the CLI draws a progress bar from it)."""
+
+    def start(self, split: str, total: int, cache: str) -> None:
+        """A split's cache is about to be prepared: ``total`` rows by the ``cache`` plugin."""
+
+    def advance(self, split: str, rows: int) -> None:
+        """``rows`` more rows of the split were built."""
+
+    def finish(self, split: str, outcome: str) -> None:
+        """The split's cache is ready; ``outcome`` says how (e.g. ``built in 3.1 s, 1,118 rows/s``)."""
+
+
+def prepare_caches(
+    setup: DataSetup, progress: CacheProgress | None = None, warn: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """Refuse a broken dataset (``warn`` receives its warnings), then ``Cache.prepare`` every split.
 
     Returns, per split, what happened: ``built in N s`` or ``up to date`` (nothing needed building).
     """
-    require_sound(setup.dataset, setup.indices, warn=lambda text: console.print(f"[yellow]warning:[/yellow] {text}"))
+    require_sound(setup.dataset, setup.indices, warn=warn or (lambda text: None))
     done: dict[str, str] = {}
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
-    )
-    with Progress(*columns, console=console) as progress:
-        for name, request in setup.requests.items():
-            kind = setup.cache.config.type
-            task = progress.add_task(f"cache {name}", total=request.count, info=kind)
-            built = 0
+    kind = setup.cache.config.type
+    for name, request in setup.requests.items():
+        if progress:
+            progress.start(name, request.count, kind)
+        built = 0
 
-            def advance(n: int, task: int = task) -> None:
-                nonlocal built
-                built += n
-                progress.advance(task, n)
+        def advance(n: int, name: str = name) -> None:
+            nonlocal built
+            built += n
+            if progress:
+                progress.advance(name, n)
 
-            started = time.perf_counter()
-            setup.cache.prepare(request, advance)
-            seconds = time.perf_counter() - started
-            done[name] = f"built in {seconds:.1f} s" if built else "up to date"
-            rate = f", {built / seconds:,.0f} rows/s" if built and seconds > 0 else ""
-            progress.update(task, completed=request.count, info=f"{kind}: {done[name]}{rate}")
+        started = time.perf_counter()
+        setup.cache.prepare(request, advance)
+        seconds = time.perf_counter() - started
+        done[name] = f"built in {seconds:.1f} s" if built else "up to date"
+        rate = f", {built / seconds:,.0f} rows/s" if built and seconds > 0 else ""
+        if progress:
+            progress.finish(name, f"{kind}: {done[name]}{rate}")
     return done
+
+
+def prepare_data(
+    setup: DataSetup, progress: CacheProgress | None = None, warn: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """What the driver does before any trial: every transform's outside resources checked (``Transform.prepare``,
+    e.g. the impulse responses of ``dir``), then :func:`prepare_caches`."""
+    for transform in setup.pipeline.transforms:
+        transform.prepare()
+    return prepare_caches(setup, progress, warn)

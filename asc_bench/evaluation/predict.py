@@ -16,22 +16,29 @@ float32; an ensemble averages the runs' logits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import torch
-from pydantic import BaseModel
 
-from asc_bench.api import Batch, TransformContext
 from asc_bench.api.logits import LogitsFile
 from asc_bench.core.errors import UserError
+from asc_bench.core.text import natural_key
 from asc_bench.data.pipeline import Pipeline
-from asc_bench.data.splits import PreparedSplit, cache_request, iterate_batches, prepare_split, split_indices
-from asc_bench.records.record import ResultRecord, find_records, read_record
+from asc_bench.data.setup import DataSetup, build_data
+from asc_bench.data.splits import split_indices
+from asc_bench.evaluation.loop import calibration_inputs, predict_logits
+from asc_bench.model.build import build_model
+from asc_bench.model.precision import deploy_model
+from asc_bench.plugins import registry
+from asc_bench.records.io import find_records, read_record
+from asc_bench.records.layout import MODEL_NAME
+from asc_bench.records.schema import ResultRecord
+from asc_bench.spec.model import Spec
+from asc_bench.spec.validate import validate_spec
 
 PredictSplit = Literal["train", "validation", "test", "all"]
 Precision = Literal["deployed", "float32"]
@@ -45,16 +52,14 @@ class TrainedRun:
 
     record_path: Path
     record: ResultRecord
-    spec: BaseModel
+    spec: Spec
     pipeline: Pipeline
     class_names: tuple[str, ...]
     model: torch.nn.Module
-    setup: Any = None  # engine.DataSetup, built on first use
+    setup: DataSetup | None = None  # built on first use
 
-    def data(self) -> Any:
+    def data(self) -> DataSetup:
         """The spec's data setup (dataset, pipeline, cache, split rows)."""
-        from asc_bench.trial.engine import build_data
-
         if self.setup is None:
             self.setup = build_data(self.spec)
         return self.setup
@@ -71,25 +76,8 @@ def find_run_records(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(records))
 
 
-def _split(run: TrainedRun, name: str, rows: np.ndarray) -> PreparedSplit:
-    setup = run.data()
-    request = cache_request(
-        setup.dataset,
-        setup.fingerprint,
-        name,
-        rows,
-        setup.pipeline,
-        run.spec.data.eval_batch_size,  # type: ignore[attr-defined]
-    )
-    return prepare_split(setup.clips, request, rows, setup.cache)
-
-
 def load_run(record_path: Path, *, precision: Precision = "deployed") -> TrainedRun:
     """Rebuild a finished trial's model from its record and ``model.pt`` (at the deployed precision if asked)."""
-    from asc_bench.model.precision import deploy_model
-    from asc_bench.spec.validate import validate_spec
-    from asc_bench.trial.engine import MODEL_NAME, _calibration, build_model
-
     record = read_record(record_path)
     weights = record_path.parent / MODEL_NAME
     if not weights.is_file():
@@ -100,38 +88,17 @@ def load_run(record_path: Path, *, precision: Precision = "deployed") -> Trained
             fix="Run the spec again (asc-bench run SPEC); each finished trial now keeps its model.pt.",
         )
     spec = validate_spec(record.spec, source=str(record_path))
-    pipeline = Pipeline(spec.data.transforms, sample_rate=spec.data.sample_rate)  # type: ignore[attr-defined]
+    pipeline = Pipeline(spec.data.transforms, sample_rate=spec.data.sample_rate)
     class_names = tuple(record.metrics.per_class)
     model = build_model(spec, pipeline.input_shape(), len(class_names), record.seed)
     model.load_state_dict(torch.load(weights, weights_only=True, map_location="cpu"))
     model.eval()
     run = TrainedRun(record_path, record, spec, pipeline, class_names, model)
-    dtype = spec.limits.param_dtype  # type: ignore[attr-defined]
+    dtype = spec.limits.param_dtype
     if precision == "deployed" and dtype != "float32":
-        calibration = None
-        if dtype == "int8":
-            train = _split(run, "train", split_indices(run.data().dataset, "train"))
-            calibration = _calibration(train, run.data(), spec.data.eval_batch_size)  # type: ignore[attr-defined]
+        calibration = calibration_inputs(run.data().split("train"), run.data()) if dtype == "int8" else None
         run.model = deploy_model(model, dtype, calibration)
     return run
-
-
-def _predict_prepared(run: TrainedRun, split: PreparedSplit, progress: Callable[[int], None]) -> torch.Tensor:
-    setup = run.data()
-    ctx = TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=run.pipeline.sample_rate)
-    out = []
-    with torch.inference_mode():
-        for batch in iterate_batches(
-            split,
-            run.spec.data.eval_batch_size,  # type: ignore[attr-defined]
-            pipeline=setup.pipeline,
-            ctx=ctx,
-            num_classes=len(run.class_names),
-            shuffle=False,
-            on_batch=progress,
-        ):
-            out.append(run.model(batch.x).float())
-    return torch.cat(out)
 
 
 def _split_rows(run: TrainedRun, split: PredictSplit) -> list[tuple[str, np.ndarray]]:
@@ -199,14 +166,10 @@ def predict_split(
         ids: list[str] = []
         parts = []
         for name, rows in plan:
-            parts.append(_predict_prepared(run, _split(run, name, rows), advance))
+            parts.append(predict_logits(run.model, run.data().split(name, rows), run.data(), on_batch=advance))
             ids.extend(run.data().clips.ids[r] for r in rows)
         per_run.append((ids, torch.cat(parts)))
     return _ensemble(runs, per_run)
-
-
-def _natural_key(path: Path) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.as_posix())]
 
 
 def _read_clip(path: Path, sample_rate: int) -> torch.Tensor:
@@ -226,14 +189,6 @@ def _read_clip(path: Path, sample_rate: int) -> torch.Tensor:
     return AF.resample(x, rate, sample_rate) if rate != sample_rate else x
 
 
-def _inputs(pipeline: Pipeline, waveforms: torch.Tensor) -> torch.Tensor:
-    n = waveforms.shape[0]
-    zeros = torch.zeros(n, dtype=torch.long)
-    batch = Batch(pipeline.cached_rows(waveforms), torch.zeros(n, 1), zeros, zeros, zeros, zeros)
-    ctx = TransformContext(torch.Generator().manual_seed(0), training=False, sample_rate=pipeline.sample_rate)
-    return pipeline.run(pipeline.online, batch, ctx).x
-
-
 def predict_folder(
     records: Sequence[Path],
     folder: Path,
@@ -245,7 +200,10 @@ def predict_folder(
     """Logits of the runs (averaged) for every ``*.wav`` under ``folder`` (1-s clips, e.g. a DCASE evaluation
     set ``0.wav`` … ``135729.wav``), keyed by the file name relative to ``folder``, in natural order."""
     folder = Path(folder)
-    files = sorted((p for p in folder.rglob("*") if p.suffix.lower() == ".wav" and p.is_file()), key=_natural_key)
+    files = sorted(
+        (p for p in folder.rglob("*") if p.suffix.lower() == ".wav" and p.is_file()),
+        key=lambda p: natural_key(p.as_posix()),
+    )
     if not files:
         raise UserError(f"{folder} holds no .wav files.", fix="Pass the folder of the audio clips to predict.")
     runs = [load_run(Path(r), precision=precision) for r in find_run_records(records)]
@@ -256,7 +214,7 @@ def predict_folder(
             chunk = files[start : start + batch_size]
             waves = {rate: torch.stack([_read_clip(p, rate) for p in chunk]) for rate in rates}
             for run, out in zip(runs, outputs, strict=True):
-                out.append(run.model(_inputs(run.pipeline, waves[run.pipeline.sample_rate])).float())
+                out.append(run.model(run.pipeline.model_inputs(waves[run.pipeline.sample_rate])).float())
             if progress:
                 progress(start + len(chunk), len(files))
     ids = [p.relative_to(folder).as_posix() for p in files]
@@ -265,11 +223,8 @@ def predict_folder(
 
 def split_accuracy(logits: LogitsFile, record: Path) -> float:
     """Plain accuracy of (ensemble) logits against the labels of the record's dataset."""
-    from asc_bench.plugins import registry
-    from asc_bench.spec.validate import validate_spec
-
     spec = validate_spec(read_record(record).spec, source=str(record))
-    clips = registry.build("dataset", spec.data.dataset, where="data.dataset").clips()  # type: ignore[attr-defined]
+    clips = registry.build("dataset", spec.data.dataset, where="data.dataset").clips()
     row_of = {clip_id: row for row, clip_id in enumerate(clips.ids)}
     labels = torch.from_numpy(clips.labels[[row_of[c] for c in logits.clip_ids]])
     columns = [logits.class_names.index(name) for name in clips.class_names]

@@ -1,6 +1,6 @@
 """``asc-bench export dcase RUN --label NAME_INST_task1_1``: the official DCASE Task 1 submission files.
 
-Writes, per docs/dcase.md §2 (2024 format, as checked by the official validator):
+Writes, per docs/dcase.md §2 (the 2024 format, as the official submission validator checks it):
 
 - ``<label>.output.split_<X>.csv``: tab-separated; header ``filename``, ``scene_label`` and the ten class
   names; one row per evaluation file with the predicted label and the ten class probabilities.
@@ -23,10 +23,26 @@ from typing import TYPE_CHECKING
 import yaml
 
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import ResultRecord, atomic_write_text, find_records, read_record
-from asc_bench_plugins.datasets.tau22.vocabulary import SCENES
+from asc_bench.core.files import atomic_write_text
+from asc_bench.core.text import natural_key
+from asc_bench.records.io import find_records, read_record
+from asc_bench.records.layout import MODEL_NAME
+from asc_bench.records.schema import ResultRecord
 
-DCASE_CLASSES = SCENES  # the column order of the submission CSV
+DCASE_CLASSES: tuple[str, ...] = (
+    "airport",
+    "bus",
+    "metro",
+    "metro_station",
+    "park",
+    "public_square",
+    "shopping_mall",
+    "street_pedestrian",
+    "street_traffic",
+    "tram",
+)
+"""The ten TAU22 scene labels in the column order of the submission CSV (alphabetical; docs/dcase.md §1, §2).
+A fact of the challenge's file format, not of any dataset plugin: the model's class names are checked against it."""
 SPLITS = {"split5": 5, "split10": 10, "split25": 25, "split50": 50, "split100": 100, "fold1": 100}
 LABEL = re.compile(r"^([A-Za-z][A-Za-z-]*)_([A-Za-z0-9-]+)_task1_([1-4])$")
 FILL_IN = "FILL_IN"
@@ -79,13 +95,9 @@ def split_percent(record: ResultRecord, override: int | None) -> int:
     return SPLITS[record.dataset.split]
 
 
-def _file_key(name: str) -> tuple[int, int | str]:
-    stem = Path(name).stem
-    return (0, int(stem)) if stem.isdigit() else (1, name)
-
-
 def output_csv(logits: LogitsFile) -> str:
-    """The system output: one row per file, sorted by file index, probabilities in DCASE class order."""
+    """The system output: one row per file in natural order (``9.wav`` before ``10.wav``), probabilities in DCASE
+    class order."""
     if sorted(logits.class_names) != sorted(DCASE_CLASSES):
         raise UserError(
             f"the model predicts the classes {', '.join(logits.class_names)}, not the ten DCASE scene classes.",
@@ -99,7 +111,7 @@ def output_csv(logits: LogitsFile) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
     writer.writerow(["filename", "scene_label", *DCASE_CLASSES])
-    order = sorted(range(len(logits.clip_ids)), key=lambda i: _file_key(logits.clip_ids[i]))
+    order = sorted(range(len(logits.clip_ids)), key=lambda i: natural_key(logits.clip_ids[i]))
     for i in order:
         row = probs[i].tolist()
         best = max(range(len(row)), key=row.__getitem__)
@@ -178,8 +190,6 @@ def meta(record: ResultRecord, label: str, split: int, *, nonzero_params: int | 
 def nonzero_parameters(trial_dir: Path) -> int | None:
     """Non-zero parameter values in the trial's saved weights (BatchNorm statistics excluded); None without them."""
     import torch
-
-    from asc_bench.trial.engine import MODEL_NAME
 
     path = trial_dir / MODEL_NAME
     if not path.is_file():

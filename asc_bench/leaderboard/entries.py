@@ -2,13 +2,13 @@
 
 Measured records are grouped by source, spec hash and data; seeds are averaged (mean ± sample std). Every
 table holds one kind of entry on one dataset and split: measured entries on different data, and measured and
-reported entries, are never ranked together. Renderers live in :mod:`asc_bench.leaderboard.render`,
-:mod:`asc_bench.leaderboard.files` and :mod:`asc_bench.leaderboard.html`.
+reported entries, are never ranked together. Renderers live in :mod:`asc_bench.leaderboard.markdown`,
+:mod:`asc_bench.leaderboard.files` and :mod:`asc_bench.leaderboard.html` (the terminal view in
+:mod:`asc_bench.cli.leaderboard`).
 """
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from asc_bench.core.text import natural_key
 from asc_bench.leaderboard.reported import ReportedEntry, Score
-from asc_bench.records.record import DatasetInfo, GroupScore, ResultRecord, find_records, read_record, record_digest
+from asc_bench.records.io import find_records, read_record, record_digest
+from asc_bench.records.schema import DatasetInfo, GroupScore, ResultRecord
 
 Kind = Literal["measured", "reported"]
 
@@ -207,14 +209,9 @@ def tables(entries: Sequence[Entry]) -> list[tuple[str, list[Entry]]]:
     return [(group[0].dataset_title, group) for group in by_dataset.values()]
 
 
-def _natural(text: str) -> list[int | str]:
-    """``split5`` before ``split10``: digit runs compare as numbers."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
 def _rank_key(entry: Entry) -> tuple:
     macro = entry.macro_acc.mean if entry.macro_acc else 0.0
-    title = _natural(entry.dataset_title)
+    title = natural_key(entry.dataset_title)  # split5 before split10
     return entry.kind != "measured", title, entry.dataset_key, entry.macro_acc is None, -macro, entry.name
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from asc_bench.leaderboard.entries import Entry, Stat, tables
-from asc_bench.leaderboard.render import group_names, link
+from asc_bench.leaderboard.format import group_names, link
 
 JSON_FORMAT = {"format": "asc-bench leaderboard", "version": 1}
 _STATS = ("macro_acc", "macro_acc_float32", "micro_acc", "log_loss", "seen_acc", "unseen_acc")

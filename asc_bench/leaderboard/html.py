@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from asc_bench.core.files import atomic_write_text
 from asc_bench.leaderboard.entries import Entry, Stat, tables
-from asc_bench.leaderboard.render import (
+from asc_bench.leaderboard.format import (
     INTRO,
     MISSING,
     UNSEEN_MARK,
@@ -26,8 +27,7 @@ from asc_bench.leaderboard.render import (
     unseen,
 )
 from asc_bench.leaderboard.svg import device_bars, scatter
-from asc_bench.model.complexity import DCASE_MACS, DCASE_PARAM_BYTES
-from asc_bench.records.record import atomic_write_text
+from asc_bench.spec.limits import DCASE_MACS, DCASE_PARAM_BYTES
 
 TOP_ENTRIES = 5
 """How many entries of a table the per-device bar plot shows."""
@@ -245,6 +245,6 @@ def render_html(entries: Sequence[Entry], base: Path | None = None) -> str:
 
 
 def write_html(entries: Sequence[Entry], path: Path) -> None:
-    """Write :func:`render_html` to ``path`` atomically (links relative to its folder)."""
+    """Write :func:`render_html` to ``path`` atomically (links relative to its folder; the umask's mode)."""
     path = Path(path)
     atomic_write_text(path, render_html(entries, base=path.parent))

@@ -11,25 +11,22 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from asc_bench.core.errors import UserError
+from asc_bench.core.strict import StrictModel
 
 REPORTED_SCHEMA_VERSION = 1
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Score(_Strict):
+class Score(StrictModel):
     """A published mean with its spread over ``runs`` when the source gives one."""
 
     mean: float
     std: float | None = None
 
 
-class ReportedData(_Strict):
+class ReportedData(StrictModel):
     """The data the figures were measured on (``identity`` names it in words)."""
 
     type: str
@@ -37,7 +34,7 @@ class ReportedData(_Strict):
     identity: str
 
 
-class ReportedComplexity(_Strict):
+class ReportedComplexity(StrictModel):
     """Model size as published."""
 
     macs: int
@@ -46,7 +43,7 @@ class ReportedComplexity(_Strict):
     param_dtype: str
 
 
-class ReportedMetrics(_Strict):
+class ReportedMetrics(StrictModel):
     """Published scores; per-group figures are plain accuracies (fractions)."""
 
     macro_acc: Score
@@ -57,7 +54,7 @@ class ReportedMetrics(_Strict):
     per_city: dict[str, float] = Field(default_factory=dict)
 
 
-class ReportedEntry(_Strict):
+class ReportedEntry(StrictModel):
     """Published figures of one system on one training split, with where they were published."""
 
     schema_version: Literal[1] = REPORTED_SCHEMA_VERSION

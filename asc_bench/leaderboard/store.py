@@ -1,9 +1,10 @@
-"""The committed leaderboard: entries under ``leaderboard/entries/`` and their rendering.
+"""The committed leaderboard: entries under ``leaderboard/entries/`` and the files rendered from them.
 
 ``entries/measured/<name>/seed<N>/record.json`` are verbatim copies of result records (one spec on one
 dataset per ``<name>``), so every number can be traced and re-run (``asc-bench reproduce``);
 ``entries/reported/*.json`` are published figures (:mod:`asc_bench.leaderboard.reported`). ``README.md`` and
-``index.html`` next to ``entries/`` are rendered from them and nothing else.
+``index.html`` next to ``entries/`` are rendered from them and nothing else. Every function here returns data
+(entries, written paths); ``asc-bench leaderboard`` (:mod:`asc_bench.cli.leaderboard`) shows it.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
-
 from asc_bench.core.errors import UserError
+from asc_bench.core.files import atomic_folder, atomic_write_text
 from asc_bench.leaderboard.entries import Entry, collect, rank, reported_entry
+from asc_bench.leaderboard.files import render_csv, render_json
 from asc_bench.leaderboard.html import render_html
-from asc_bench.leaderboard.render import render_markdown, render_terminal
+from asc_bench.leaderboard.markdown import render_markdown
 from asc_bench.leaderboard.reported import find_reported, read_reported
-from asc_bench.records.record import RECORD_NAME, atomic_write_text, find_records, read_record
+from asc_bench.records.io import find_records, read_record
+from asc_bench.records.layout import RECORD_NAME
 
 COMMITTED = "committed"
 """The source label of committed measured entries."""
@@ -82,20 +84,15 @@ def add_entry(sources: Sequence[Path], entries_dir: Path, name: str, *, replace:
         raise UserError(
             f"the leaderboard already has an entry named {name}.",
             where=str(target),
-            fix="Choose another --name, or pass --replace to overwrite it.",
+            fix="Choose another NAME for --add, or pass --replace to overwrite it.",
         )
-    staging = target.with_name(f".{name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
+    with atomic_folder(target, prefix=f".{name}.partial-{os.getpid()}-") as staging:
         for path in entries[0].records:
             seed = read_record(path).seed
-            (staging / f"seed{seed}").mkdir(parents=True)
+            (staging / f"seed{seed}").mkdir()
             shutil.copyfile(path, staging / f"seed{seed}" / RECORD_NAME)
-        if target.exists():
+        if target.exists():  # --replace: the old entry goes just before the new one takes its place
             shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -125,8 +122,6 @@ def write_formats(entries: Sequence[Entry], formats: Sequence[str], out: Path | 
     ``out`` is the file when there is one format and ``out`` is not a folder; otherwise the folder that
     receives ``leaderboard.<ext>`` files (default: the current folder).
     """
-    from asc_bench.leaderboard.files import render_csv, render_json
-
     renderers = {"md": render_markdown, "csv": render_csv, "json": render_json, "html": render_html}
     unknown = sorted(set(formats) - set(renderers))
     if unknown:
@@ -141,35 +136,28 @@ def write_formats(entries: Sequence[Entry], formats: Sequence[str], out: Path | 
     return written
 
 
-def run_leaderboard(
-    sources: Sequence[Path],
-    *,
-    entries_dir: Path | None,
-    reported: bool,
-    formats: Sequence[str],
-    out: Path | None,
-    add: str | None,
-    replace: bool,
-    publish_only: bool,
-    console: Console,
-) -> None:
-    """What ``asc-bench leaderboard`` does (see its help): add or publish, or show and write files."""
-    if add is not None or publish_only:
-        if entries_dir is None or formats:
-            raise UserError(
-                "--add and --publish write the committed leaderboard; they go with neither --no-entries nor --format.",
-                fix="Run them on their own, then asc-bench leaderboard --format ... for other files.",
-            )
-        if add is not None:
-            if not sources:
-                raise UserError(
-                    "--add needs the run to add.", fix="Name its folder, e.g. asc-bench leaderboard runs/x --add NAME."
-                )
-            target = add_entry(sources, entries_dir, add, replace=replace)
-            console.print(f"added entry {add}: {target}")
-        for path in publish(entries_dir):
-            console.print(f"wrote {path}")
-        return
+def committed_folder(
+    entries_dir: Path | None, *, formats: Sequence[str], sources: Sequence[Path], add: str | None
+) -> Path:
+    """Check the options of ``--add`` / ``--publish``, which write the committed leaderboard; return ``entries_dir``."""
+    if entries_dir is None or formats:
+        raise UserError(
+            "--add and --publish write the committed leaderboard; they go with neither --no-entries nor --format.",
+            fix="Run them on their own, then asc-bench leaderboard --format ... for other files.",
+        )
+    if add is not None and not sources:
+        raise UserError(
+            "--add needs the run to add.", fix="Name its folder, e.g. asc-bench leaderboard runs/x --add NAME."
+        )
+    return entries_dir
+
+
+def board_entries(sources: Sequence[Path], *, entries_dir: Path | None, reported: bool) -> list[Entry]:
+    """The ranked entries ``asc-bench leaderboard`` shows: the records under ``sources`` (default ``runs/`` when it
+    holds any) beside the committed entries of ``entries_dir`` (when that folder exists).
+
+    A source folder without records, or nothing to show at all, is a :class:`UserError`.
+    """
     for source in sources:
         if not has_records(source) and Path(source).is_dir():
             raise UserError(
@@ -185,6 +173,4 @@ def run_leaderboard(
             f"no result records found under {', '.join(map(str, sources)) or 'runs'} and no committed entries.",
             fix="Run an experiment first (asc-bench run SPEC) or point at the folder holding record.json files.",
         )
-    render_terminal(entries, console)
-    for path in write_formats(entries, formats, out):
-        console.print(f"wrote {path}")
+    return entries

@@ -12,62 +12,12 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from asc_bench.core.errors import UserError
+from asc_bench.spec.limits import PARAM_DTYPE_BYTES, Limits
 
 if TYPE_CHECKING:
-    import rich.table
     import torch
     from torch import nn
-
-ParamDtype = Literal["float32", "float16", "int8"]
-PARAM_DTYPE_BYTES: dict[str, int] = {"float32": 4, "float16": 2, "int8": 1}
-DCASE_MACS = 30_000_000
-DCASE_PARAM_BYTES = 128_000
-
-
-class Limits(BaseModel):
-    """The complexity limits a spec's model must meet (the ``limits:`` section)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    preset: Literal["dcase", "none"] | None = Field(
-        "dcase",
-        description="Named limits: 'dcase' = 30,000,000 MACs and 128,000 parameter bytes (DCASE 2022-2024 "
-        "Task 1); 'none' (or null) = no limits, e.g. for a distillation teacher. Explicit numbers override.",
-    )
-    macs: int | None = Field(
-        None, ge=1, description="Maximum multiply-accumulates for one clip at batch 1 (overrides the preset)."
-    )
-    param_bytes: int | None = Field(
-        None, ge=1, description="Maximum parameter memory in bytes at param_dtype (overrides the preset)."
-    )
-    param_dtype: ParamDtype = Field(
-        "float16",
-        description="Precision the parameters are stored and evaluated at: float32 (4 B), float16 (2 B) or "
-        "int8 (1 B, post-training static quantisation).",
-    )
-
-    def max_macs(self) -> int | None:
-        """The effective MAC limit, or None for no limit."""
-        if self.macs is not None:
-            return self.macs
-        return DCASE_MACS if self.preset == "dcase" else None
-
-    def max_param_bytes(self) -> int | None:
-        """The effective parameter-memory limit in bytes, or None for no limit."""
-        if self.param_bytes is not None:
-            return self.param_bytes
-        return DCASE_PARAM_BYTES if self.preset == "dcase" else None
-
-    def resolved(self) -> dict[str, Any]:
-        """The effective limits, for result records: ``{"macs", "param_bytes", "param_dtype"}``."""
-        return {
-            "macs": self.max_macs(),
-            "param_bytes": self.max_param_bytes(),
-            "param_dtype": self.param_dtype,
-        }
 
 
 @dataclass
@@ -325,36 +275,3 @@ def _measure(label: str, value: int, limit: int | None, extra: str = "") -> str:
     if diff > 0:
         return f"{value:,} {label}{extra} > limit {limit:,}, over by {diff:,} ({100 * diff / limit:.1f} %)"
     return f"{value:,} {label}{extra} <= limit {limit:,}, headroom {-diff:,} ({-100 * diff / limit:.1f} %)"
-
-
-def render_complexity_table(report: ComplexityReport, *, show_all: bool = False) -> rich.table.Table:
-    """A rich table of the per-layer counts (rows with no parameters and no MACs hidden unless show_all)."""
-    from rich.table import Table
-
-    shape = "x".join(str(s) for s in report.input_shape)
-    table = Table(
-        title=f"Complexity at input 1x{shape} (batch 1){', conv+BN fused' if report.fused else ''}",
-        caption=f"{report.params:,} params = {report.param_bytes:,} B at {report.param_dtype}; "
-        f"{report.macs:,} MACs (torchinfo), {report.flop_counter_macs:,} (flop counter)",
-        show_footer=True,
-    )
-    table.add_column("Layer", footer="Total")
-    table.add_column("Type")
-    table.add_column("Output shape")
-    table.add_column("Params", justify="right", footer=f"{report.params:,}")
-    table.add_column("MACs", justify="right", footer=f"{report.macs:,}")
-    table.add_column("Flop-counter MACs", justify="right", footer=f"{report.flop_counter_macs:,}")
-    table.add_column("Note", overflow="fold")
-    for la in report.layers:
-        if not (show_all or la.params or la.macs or la.flop_counter_macs):
-            continue
-        table.add_row(
-            la.name or "(model)",
-            la.type,
-            "x".join(str(s) for s in la.output_shape),
-            f"{la.params:,}" if la.params else "-",
-            f"{la.macs:,}" if la.macs else "-",
-            f"{la.flop_counter_macs:,}" if la.flop_counter_macs else "-",
-            la.note,
-        )
-    return table

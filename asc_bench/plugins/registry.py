@@ -222,6 +222,8 @@ def contract_problems(kind: Kind, name: str, obj: Any) -> list[str]:
         problems.append("its `Config` must be a subclass of asc_bench.api.PluginConfig")
     if type_field is None or get_args(type_field.annotation) != (name,):
         problems.append(f'its `Config` needs a field `type: Literal["{name}"]`')
+    elif kind == "trainer" and not {"epochs", "batch_size"} <= set(config.model_fields):
+        problems.append("its `Config` needs `epochs` and `batch_size` (subclass asc_bench.api.TrainerConfig)")
     elif not problems:
         try:
             config.model_json_schema()

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import RECORD_NAME, atomic_write_text
+from asc_bench.core.files import atomic_write_text
+from asc_bench.core.process import process_alive
+from asc_bench.records.layout import EXPERIMENT_STATE, RECORD_NAME
+from asc_bench.spec.model import Spec
 
-STATE_NAME = "experiment.json"
 Status = Literal["running", "finished", "failed", "interrupted"]
 RESUMABLE = ("interrupted", "failed")
 
@@ -40,24 +40,14 @@ class ExperimentState(BaseModel):
 
     def effective_status(self) -> str:
         """``running`` turns into ``interrupted`` when its driver process on this host is gone."""
-        if self.status == "running" and self.host == socket.gethostname() and not _alive(self.pid):
+        if self.status == "running" and self.host == socket.gethostname() and not process_alive(self.pid):
             return "interrupted"
         return self.status
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def write_state(folder: Path, state: ExperimentState) -> None:
     """Write ``folder/experiment.json`` atomically."""
-    atomic_write_text(folder / STATE_NAME, state.model_dump_json(indent=2) + "\n")
+    atomic_write_text(folder / EXPERIMENT_STATE, state.model_dump_json(indent=2) + "\n")
 
 
 def new_state(name: str, spec: dict[str, Any], tune_path: str, metric: str | None, trials: int) -> ExperimentState:
@@ -89,7 +79,7 @@ def find_experiments(root: Path) -> list[tuple[Path, ExperimentState]]:
     """Every experiment folder under ``root`` with its state, newest first."""
     if not root.is_dir():
         raise UserError("no such folder", where=str(root), fix="Pass the output folder of your runs (default runs).")
-    found = [(path.parent, read_state(path)) for path in root.rglob(STATE_NAME)]
+    found = [(path.parent, read_state(path)) for path in root.rglob(EXPERIMENT_STATE)]
     return sorted(found, key=lambda item: item[1].started, reverse=True)
 
 
@@ -129,38 +119,15 @@ def _differences(new: Any, old: Any, prefix: str = "") -> list[str]:
     return [] if new == old else [prefix or "(top)"]
 
 
-def _count_records(folder: Path) -> int:
+def count_records(folder: Path) -> int:
+    """How many trials of an experiment wrote their record."""
     return sum(1 for _ in folder.glob(f"*/{RECORD_NAME}"))
 
 
-def render_experiments(root: Path, console: Console) -> None:
-    """The table of ``asc-bench runs``: status, trials, best score and path of every experiment."""
-    found = find_experiments(root)
-    if not found:
-        console.print(f"No experiments under {root}.")
-        return
-    table = Table(title=f"experiments under {root}", title_justify="left")
-    for column in ("name", "started", "status", "done", "failed", "stopped", "best", "folder"):
-        table.add_column(column, justify="right" if column in ("done", "failed", "stopped") else "left")
-    for folder, state in found:
-        status = state.effective_status()
-        colour = {"finished": "green", "failed": "red", "interrupted": "yellow"}.get(status, "cyan")
-        table.add_row(
-            state.name,
-            state.started.astimezone().strftime("%Y-%m-%d %H:%M"),
-            f"[{colour}]{status}[/{colour}]",
-            f"{_count_records(folder)}/{state.trials.get('total', '?')}",
-            str(state.trials.get("failed", "–")),
-            str(state.trials.get("stopped", "–")),
-            _best_text(state.best),
-            str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder),
-        )
-    console.print(table)
-
-
-def _best_text(best: dict[str, Any] | None) -> str:
-    if not best:
-        return "–"
-    score = best["score"]
-    value = f"{100 * score:.2f} %" if best["metric"].endswith("acc") else f"{score:.3f}"
-    return f"{best['metric']} {value}"
+def has_resumable(spec: Spec) -> bool:
+    """Whether the (resolved) spec has an interrupted experiment that ``--resume`` can continue."""
+    try:
+        latest_resumable(Path(spec.output.dir) / spec.name, spec.model_dump(mode="json"))
+    except UserError:
+        return False
+    return True

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
-
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import DatasetInfo, Metrics, ResultRecord, read_record
+from asc_bench.records.io import read_record
+from asc_bench.records.schema import DatasetInfo, Metrics, ResultRecord
+from asc_bench.run.driver import run_spec
+from asc_bench.run.events import RunListener
+from asc_bench.spec.hashing import spec_hash
+from asc_bench.spec.model import Spec
+from asc_bench.spec.overrides import apply_overrides
+from asc_bench.spec.validate import validate_spec
 
 _HEADLINE = ("macro_acc", "micro_acc", "log_loss", "macro_log_loss", "seen_acc", "unseen_acc")
 
@@ -43,7 +46,7 @@ def reproduce(
     overrides: list[str] | None = None,
     tolerance: float = 0.0,
     out_dir: Path | None = None,
-    console: Console,
+    listener: RunListener | None = None,
     address: str | None = None,
 ) -> tuple[ResultRecord, ResultRecord, list[Check]]:
     """Re-run ``record_path``'s spec with its seed (into ``out_dir``, default a temporary folder) and compare.
@@ -51,23 +54,18 @@ def reproduce(
     Returns the recorded and the reproduced record and the checks. ``overrides`` (``--set``) may change
     only fields outside the spec hash, such as the dataset root on this machine.
     """
-    from asc_bench.run.driver import run_spec
-
     if tolerance < 0 or not math.isfinite(tolerance):
         raise UserError(f"--tolerance must be a finite number ≥ 0, not {tolerance}.")
     record = read_record(record_path)
     with tempfile.TemporaryDirectory(prefix="asc-bench-reproduce-") as tmp:
         spec = reproduction_spec(record, overrides or [], Path(out_dir or tmp), source=str(record_path))
-        console.print(f"re-running {record.name} seed {record.seed} (spec hash {record.spec_hash})")
-        paths = run_spec(spec, console=console, address=address, leaderboard=False)
+        paths = run_spec(spec, listener=listener, address=address)
         again = read_record(paths[0])
     return record, again, compare(record, again, tolerance)
 
 
-def reproduction_spec(record: ResultRecord, overrides: list[str], out_dir: Path, *, source: str) -> BaseModel:
+def reproduction_spec(record: ResultRecord, overrides: list[str], out_dir: Path, *, source: str) -> Spec:
     """The record's spec with its seed alone, results going to ``out_dir``; refuses a changed spec hash."""
-    from asc_bench.spec.validate import apply_overrides, spec_hash, validate_spec
-
     raw = apply_overrides(record.spec, overrides)
     raw["seeds"] = [record.seed]
     raw["output"] = {**raw.get("output", {}), "dir": str(out_dir)}
@@ -82,7 +80,7 @@ def reproduction_spec(record: ResultRecord, overrides: list[str], out_dir: Path,
             fix="Use --set only for paths and other fields outside the hash; otherwise install the package "
             "versions listed in the record's environment.",
         )
-    dataset = spec.data.dataset  # type: ignore[attr-defined]
+    dataset = spec.data.dataset
     for name, value in dataset:
         if isinstance(value, Path) and not value.exists():
             raise UserError(
@@ -174,20 +172,3 @@ def _diff(a: float | None, b: float | None) -> float:
 
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.6f}"
-
-
-def render_checks(checks: list[Check], tolerance: float, console: Console) -> bool:
-    """Print the pass/fail table; return True when every check passed."""
-    table = Table(title=f"reproduction (tolerance {'exact' if tolerance == 0 else tolerance})", title_justify="left")
-    for column in ("figure", "recorded", "reproduced", "|Δ|", "result"):
-        table.add_column(column, justify="left" if column in ("figure", "result") else "right")
-    for c in checks:
-        diff = "–" if math.isinf(c.diff) else f"{c.diff:.2e}" if c.diff else "0"
-        table.add_row(c.name, c.recorded, c.reproduced, diff, "[green]pass[/green]" if c.ok else "[red]FAIL[/red]")
-    console.print(table)
-    failed = [c.name for c in checks if not c.ok]
-    if failed:
-        console.print(f"[red]not reproduced[/red]: {', '.join(failed)}")
-    else:
-        console.print(f"[green]reproduced[/green]: all {sum(c.count for c in checks)} figures match")
-    return not failed

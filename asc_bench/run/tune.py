@@ -7,130 +7,45 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import torch
-from pydantic import BaseModel
 from ray.tune import Callback
-from ray.tune.search.repeater import TRIAL_INDEX  # which repeat (seed) of a suggestion
 
 from asc_bench.core.errors import UserError
-from asc_bench.records.record import RECORD_NAME
+from asc_bench.records.io import read_record
+from asc_bench.records.layout import RECORD_NAME, trial_folder
 from asc_bench.run.cluster import check_resources, start_ray
 from asc_bench.run.experiments import ExperimentState, latest_resumable, new_state, write_state
-from asc_bench.search.sweep import ConfigResult, SweepPlan, TrialOutcome, best_summary, concrete_spec, rank
+from asc_bench.run.trainable import trainable_function, trial_seed, trial_values
+from asc_bench.search.space import ray_domain
+from asc_bench.search.sweep import ConfigResult, SweepPlan, TrialOutcome, best_summary, rank
+from asc_bench.spec.model import Spec
 
 __all__ = ["ExperimentInterrupted", "TrialFailed", "run_experiment", "start_ray"]
 
 
-class _TuneReporter:
-    """Per-epoch ``ray.tune.report`` with a checkpoint; restores from ``ray.tune.get_checkpoint``.
-
-    The last epoch's report is held back until :meth:`flush`, after the trial wrote its record: a
-    scheduler that stops a trial on its last report (ASHA at ``max_t``, median stopping) would otherwise
-    kill it between its last epoch and its record.
-    """
-
-    def __init__(self, metric: str | None = None) -> None:
-        self.metric = metric
-        self._held: tuple[dict[str, Any], str] | None = None
-
-    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None:
-        if self.metric and self.metric not in metrics:
-            raise UserError(
-                f"the search optimises {self.metric}, but the trial's epoch report has only {', '.join(metrics)}.",
-                fix="Check that the dataset has the split the metric is measured on.",
-            )
-        folder = tempfile.mkdtemp(prefix="asc-bench-checkpoint-")
-        torch.save(state, Path(folder) / "state.pt")  # now: the model may change after its last epoch
-        self._held = (metrics, folder)
-        if not (state.get("stopped") or metrics["epoch"] >= metrics["epochs"]):
-            self.flush()
-
-    def flush(self) -> None:
-        """Send the held-back report, if any."""
-        from ray import tune
-
-        if self._held is None:
-            return
-        metrics, folder = self._held
-        self._held = None
-        try:
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def restore(self) -> dict[str, Any] | None:
-        from ray import tune
-
-        checkpoint = tune.get_checkpoint()
-        if checkpoint is None:
-            return None
-        with checkpoint.as_directory() as folder:
-            return torch.load(Path(folder) / "state.pt", weights_only=False)
-
-
-def trial_values(config: dict[str, Any]) -> dict[str, Any]:
-    """The sampled values (dotted path → value) of a trial's config; empty when nothing is searched."""
-    if "sample" in config:
-        return json.loads(config["samples_json"])[config["sample"]]
-    if "space" in config:
-        choices = json.loads(config["choices_json"])
-        values = {}
-        for i, key in enumerate(config["keys"]):
-            value = config["space"][f"p{i}"]
-            values[key] = choices[key][value] if key in choices else value
-        return values
-    return {}
-
-
-def trial_seed(config: dict[str, Any]) -> int:
-    """The seed of a trial: a grid dimension, or the repeat index of a searcher's suggestion."""
-    return int(config["seed"]) if "seed" in config else int(config["seeds"][config[TRIAL_INDEX]])
-
-
-def _trainable(config: dict[str, Any]) -> None:
-    from ray import tune
-
-    from asc_bench.trial.engine import run_trial
-
-    trial_id = tune.get_context().get_trial_id()
-    seed = trial_seed(config)
-    spec_data = json.loads(config["spec_json"])
-    values = trial_values(config)
-    if values:  # re-validated as a full spec before anything else happens in the trial
-        spec_data = concrete_spec(spec_data, values)
-    reporter = _TuneReporter(config["metric"])
-    run_trial(
-        spec_data,
-        seed,
-        trial_dir=Path(config["experiment_dir"]) / f"seed{seed}-{trial_id}",
-        trial_id=trial_id,
-        reporter=reporter,
-        threads=int(config["threads"]),
-    )
-    reporter.flush()
-
-
-_display: Callable[[str, dict[str, Any]], None] | None = None
+_listener: ContextVar[Callable[[str, dict[str, Any]], None] | None] = ContextVar(
+    "asc_bench_trial_results", default=None
+)
 
 
 class _ProgressCallback(Callback):
-    """Forwards each trial's per-epoch result to the driver's display (a module global, because Tune
-    pickles its callbacks with the experiment state and restores them on resume)."""
+    """Forwards each trial's per-epoch result to the caller of :func:`run_experiment` in this context. Tune pickles
+    its callbacks with the experiment state and restores them on resume, so the callback holds no display of its
+    own: it finds the current one through a context variable set while ``Tuner.fit`` runs."""
 
     def on_trial_result(self, iteration, trials, trial, result, **info):  # noqa: ANN001
-        if _display is not None:
-            _display(trial.trial_id, result)
+        display = _listener.get()
+        if display is not None:
+            display(trial.trial_id, result)
 
 
 class ExperimentInterrupted(UserError):
@@ -164,10 +79,10 @@ class ExperimentOutcome:
             _raise_trial_errors(self.errors, self.folder, self.tune_path)
 
 
-def _param_space(spec: BaseModel, plan: SweepPlan, folder: Path) -> dict[str, Any]:
+def _param_space(spec: Spec, plan: SweepPlan, folder: Path) -> dict[str, Any]:
     from ray import tune
 
-    resources = spec.tune.resources  # type: ignore[attr-defined]
+    resources = spec.tune.resources
     space: dict[str, Any] = {
         "spec_json": json.dumps(spec.model_dump(mode="json")),
         "experiment_dir": str(folder),
@@ -176,10 +91,10 @@ def _param_space(spec: BaseModel, plan: SweepPlan, folder: Path) -> dict[str, An
         "seeds": plan.seeds,
     }
     if plan.search == "optuna":
-        dims = spec.tune.space  # type: ignore[attr-defined]
+        dims = spec.tune.space
         space["keys"] = list(dims)
         space["choices_json"] = json.dumps(plan.choices)
-        space["space"] = {f"p{i}": dim.domain(choice_as_index=True) for i, dim in enumerate(dims.values())}
+        space["space"] = {f"p{i}": ray_domain(dim, choice_as_index=True) for i, dim in enumerate(dims.values())}
         return space
     space["seed"] = tune.grid_search(plan.seeds)
     if plan.samples:
@@ -188,16 +103,16 @@ def _param_space(spec: BaseModel, plan: SweepPlan, folder: Path) -> dict[str, An
     return space
 
 
-def _scheduler(spec: BaseModel) -> Any:
+def _scheduler(spec: Spec) -> Any:
     from ray.tune.schedulers import ASHAScheduler, MedianStoppingRule
 
-    config = spec.tune.scheduler  # type: ignore[attr-defined]
+    config = spec.tune.scheduler
     if config is None:
         return None
     if config.type == "asha":
         return ASHAScheduler(
             time_attr="epoch",
-            max_t=spec.trainer.epochs,  # type: ignore[attr-defined]
+            max_t=spec.trainer.epochs,
             grace_period=config.grace_period,
             reduction_factor=config.reduction_factor,
         )
@@ -206,10 +121,10 @@ def _scheduler(spec: BaseModel) -> Any:
     )
 
 
-def _tune_config(spec: BaseModel, plan: SweepPlan) -> Any:
+def _tune_config(spec: Spec, plan: SweepPlan) -> Any:
     from ray import tune
 
-    settings = spec.tune  # type: ignore[attr-defined]
+    settings = spec.tune
     kwargs: dict[str, Any] = {"max_concurrent_trials": settings.max_concurrent_trials}
     if plan.is_sweep:
         kwargs.update(metric=plan.metric, mode=plan.mode, scheduler=_scheduler(spec))
@@ -225,8 +140,8 @@ def _tune_config(spec: BaseModel, plan: SweepPlan) -> Any:
     return tune.TuneConfig(**kwargs)
 
 
-def _storage(spec: BaseModel, root: Path) -> str:
-    storage = spec.tune.storage  # type: ignore[attr-defined]
+def _storage(spec: Spec, root: Path) -> str:
+    storage = spec.tune.storage
     if storage is None:
         return str(root / "tune")
     return storage if "://" in storage else str(Path(storage).expanduser().resolve())
@@ -241,14 +156,14 @@ def _new_folder(root: Path) -> Path:
     return folder
 
 
-def _tuner(spec: BaseModel, plan: SweepPlan, *, resume: bool) -> tuple[Any, Path, ExperimentState]:
+def _tuner(spec: Spec, plan: SweepPlan, *, resume: bool) -> tuple[Any, Path, ExperimentState]:
     """A new Tuner, or the restored one of the latest interrupted experiment, with its folder and state."""
     from ray import tune
 
-    name = spec.name  # type: ignore[attr-defined]
-    root = Path(spec.output.dir).resolve() / name  # type: ignore[attr-defined]
-    resources = spec.tune.resources  # type: ignore[attr-defined]
-    trainable = tune.with_resources(_trainable, {"cpu": resources.cpu, "gpu": resources.gpu})
+    name = spec.name
+    root = Path(spec.output.dir).resolve() / name
+    resources = spec.tune.resources
+    trainable = tune.with_resources(trainable_function, {"cpu": resources.cpu, "gpu": resources.gpu})
     base = spec.model_dump(mode="json")
     if resume:
         folder, state = latest_resumable(root, base)
@@ -280,7 +195,7 @@ def _tuner(spec: BaseModel, plan: SweepPlan, *, resume: bool) -> tuple[Any, Path
             verbose=0,
             callbacks=[_ProgressCallback()],
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-            failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures),  # type: ignore[attr-defined]
+            failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures),
         ),
     )
     return tuner, folder, new_state(name, base, f"{storage.rstrip('/')}/{folder.name}", plan.metric, plan.num_trials)
@@ -291,7 +206,7 @@ def _outcomes(results: Any, plan: SweepPlan, folder: Path, interrupted: bool) ->
     for result in results:
         config, metrics = result.config or {}, result.metrics or {}
         seed = trial_seed(config)
-        record = folder / f"seed{seed}-{metrics.get('trial_id')}" / RECORD_NAME
+        record = trial_folder(folder, seed, str(metrics.get("trial_id"))) / RECORD_NAME
         status = (
             "finished"
             if record.is_file()
@@ -332,7 +247,7 @@ def _graceful_sigint() -> Iterator[threading.Event]:
 
 
 def run_experiment(
-    spec: BaseModel,
+    spec: Spec,
     plan: SweepPlan,
     *,
     address: str | None = None,
@@ -341,8 +256,7 @@ def run_experiment(
 ) -> ExperimentOutcome:
     """Run the trials of a validated, resolved spec (seeds × configurations of ``plan``) through Ray Tune,
     or continue its latest interrupted experiment; keep ``experiment.json`` current."""
-    global _display
-    resources = spec.tune.resources  # type: ignore[attr-defined]
+    resources = spec.tune.resources
     start_ray(address)
     check_resources(resources.cpu, resources.gpu)
     tuner, folder, state = _tuner(spec, plan, resume=resume)
@@ -350,7 +264,7 @@ def run_experiment(
     tune_logger = logging.getLogger("ray.tune")
     level = tune_logger.level
     tune_logger.setLevel(logging.CRITICAL)  # trial errors are reported once, by asc-bench
-    _display = on_result
+    token = _listener.set(on_result)
     try:
         with _graceful_sigint() as stop:
             results = tuner.fit()
@@ -360,7 +274,7 @@ def run_experiment(
             f"the experiment in {folder} stopped at once; try the same command with --resume to continue it."
         ) from None
     finally:
-        _display = None
+        _listener.reset(token)
         tune_logger.setLevel(level)
     interrupted = stop.is_set()
     outcomes = _outcomes(results, plan, folder, interrupted)
@@ -384,8 +298,6 @@ def run_experiment(
 
 def _seeds_summary(records: list[Path]) -> dict[str, Any] | None:
     """Without a search, the experiment's score is its mean test macro accuracy over seeds."""
-    from asc_bench.records.record import read_record
-
     scores = [read_record(path).metrics.macro_acc for path in records]
     present = [s for s in scores if s is not None]
     return {"metric": "test_macro_acc", "score": sum(present) / len(present)} if present else None

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
-
 from asc_bench.core.errors import UserError
-from asc_bench.spec.space import apply_values, describe, expand, get_value
+from asc_bench.model.build import check_complexity
+from asc_bench.plugins import registry
+from asc_bench.records.io import read_record
+from asc_bench.search.space import expand
+from asc_bench.spec.hashing import spec_hash
+from asc_bench.spec.model import Spec
+from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.space import apply_values, describe, get_value
+from asc_bench.spec.validate import validate_spec
 
 SEARCH_FIELDS = ("space", "num_samples", "search", "scheduler")
 """Fields a sampled configuration's spec drops: it is one concrete configuration, re-runnable alone."""
@@ -51,8 +55,6 @@ def concrete_spec(base: dict[str, Any], values: dict[str, Any], *, resolve: bool
     """The spec of one sampled configuration: ``values`` written in, search fields dropped, validated as a
     full spec (a clear error naming the sample otherwise), named ``<name>.<first 6 of its hash>`` and, in
     the driver, ``resolve``-d (absolute paths)."""
-    from asc_bench.spec.validate import resolve_for_run, spec_hash, validate_spec
-
     data = apply_values(base, values)
     data["tune"] = {k: v for k, v in data.get("tune", {}).items() if k not in SEARCH_FIELDS}
     spec = validate_spec(data, source=f"sampled configuration ({describe(values)})")
@@ -65,9 +67,6 @@ def concrete_spec(base: dict[str, Any], values: dict[str, Any], *, resolve: bool
 def _check_sample(base: dict[str, Any], values: dict[str, Any], checked: set[str]) -> dict[str, Any]:
     """Validate one configuration, check its model against the limits (once per distinct model) and
     return its values as trials must see them."""
-    from asc_bench.spec.validate import validate_spec
-    from asc_bench.trial.engine import check_complexity
-
     data = concrete_spec(base, values, resolve=True)
     key = json.dumps([data["model"], data["data"]["transforms"], data["data"]["sample_rate"], data["limits"]])
     if key not in checked:
@@ -79,12 +78,10 @@ def _check_sample(base: dict[str, Any], values: dict[str, Any], checked: set[str
     return {key: get_value(data, key) for key in values}
 
 
-def _metric(spec: BaseModel) -> tuple[str, bool]:
+def _metric(spec: Spec) -> tuple[str, bool]:
     """The per-epoch key a search optimises, and whether it is a test score."""
-    from asc_bench.plugins import registry
-
-    tune = spec.tune  # type: ignore[attr-defined]
-    dataset = registry.build("dataset", spec.data.dataset, where="data.dataset")  # type: ignore[attr-defined]
+    tune = spec.tune
+    dataset = registry.build("dataset", spec.data.dataset, where="data.dataset")
     if "validation" in dataset.splits():
         return f"val_{tune.metric}", False
     if tune.select_on_test:
@@ -109,11 +106,11 @@ def _require_optuna() -> None:
         ) from None
 
 
-def plan_sweep(spec: BaseModel) -> SweepPlan:
+def plan_sweep(spec: Spec) -> SweepPlan:
     """Check a spec's search and draw its configurations; every problem is a :class:`UserError` here,
     before any trial starts."""
-    tune = spec.tune  # type: ignore[attr-defined]
-    seeds = list(spec.seeds)  # type: ignore[attr-defined]
+    tune = spec.tune
+    seeds = list(spec.seeds)
     if not tune.space:
         if tune.num_samples != 1:
             raise UserError(
@@ -128,7 +125,7 @@ def plan_sweep(spec: BaseModel) -> SweepPlan:
                 fix="Add a tune.space or remove the scheduler.",
             )
         return SweepPlan(None, tune.best_mode, "none", seeds, len(seeds))
-    epochs = spec.trainer.epochs  # type: ignore[attr-defined]
+    epochs = spec.trainer.epochs
     if tune.scheduler is not None and tune.scheduler.grace_period > epochs:
         raise UserError(
             f"grace_period {tune.scheduler.grace_period} is longer than the {epochs} training epochs.",
@@ -202,8 +199,6 @@ class ConfigResult:
 
 def rank(outcomes: list[TrialOutcome], mode: str) -> list[ConfigResult]:
     """Configurations, best first: complete ones by mean score over seeds, then the others."""
-    from asc_bench.records.record import read_record
-
     configs: dict[str, ConfigResult] = {}
     for outcome in outcomes:
         key = json.dumps(outcome.values, sort_keys=True)
@@ -227,45 +222,6 @@ def rank(outcomes: list[TrialOutcome], mode: str) -> list[ConfigResult]:
 def best(configs: list[ConfigResult]) -> ConfigResult | None:
     """The chosen configuration: the first of :func:`rank` if every one of its seeds finished."""
     return configs[0] if configs and configs[0].complete and configs[0].scores else None
-
-
-def _stat(values: list[float], percent: bool) -> str:
-    if not values:
-        return "–"
-    scale, digits = (100, 2) if percent else (1, 3)
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{scale * statistics.fmean(values):.{digits}f} ± {scale * std:.{digits}f}"
-
-
-def render_summary(configs: list[ConfigResult], plan: SweepPlan, console: Console) -> None:
-    """Print every configuration ranked on the tuning metric, then the chosen one with its test scores."""
-    metric = plan.metric or ""
-    percent = metric.endswith("acc")
-    table = Table(title=f"search: configurations ranked on {metric} (mean over seeds)", title_justify="left")
-    for column in ("#", "configuration", "name", "seeds", metric, "status"):
-        table.add_column(column, justify="right" if column in ("#", "seeds", metric) else "left")
-    for i, config in enumerate(configs, 1):
-        done = sum(t.status == "finished" for t in config.trials)
-        table.add_row(
-            str(i),
-            describe(config.values, width=24),
-            config.name or "–",
-            f"{done}/{len(config.trials)}",
-            _stat(config.scores, percent),
-            config.status,
-        )
-    console.print(table)
-    chosen = best(configs)
-    if chosen is None:
-        console.print("[yellow]no configuration finished on every seed: none is chosen.[/yellow]")
-        return
-    caution = " [bold red](chosen on TEST scores: they are optimistic)[/bold red]" if plan.on_test else ""
-    console.print(
-        f"best configuration: {describe(chosen.values)} - {chosen.name} (spec hash {chosen.spec_hash}), "
-        f"chosen on {metric} {_stat(chosen.scores, percent)}{caution}; its test scores over "
-        f"{len(chosen.test_macro_acc)} seed(s): macro acc {_stat(chosen.test_macro_acc, True)} %, "
-        f"log loss {_stat(chosen.test_log_loss, False)}"
-    )
 
 
 def best_summary(configs: list[ConfigResult], plan: SweepPlan) -> dict[str, Any] | None:

@@ -2,15 +2,14 @@
 
 A dimension is a mapping with exactly one key (``choice``, ``grid``, ``uniform``, ``loguniform``,
 ``randint``, ``quniform``) whose value gives the options or bounds. This module checks the paths
-against a validated spec, turns dimensions into Ray Tune domains, expands grid and random samples
-(with Ray Tune's own samplers) and writes sampled values into spec data.
+against a validated spec and writes sampled values into spec data; :mod:`asc_bench.search.space`
+turns dimensions into Ray Tune domains and draws samples.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from asc_bench.core.errors import UserError
+from asc_bench.core.text import parse_dotted
 
 KINDS = ("choice", "grid", "uniform", "loguniform", "randint", "quniform")
 NOT_SEARCHABLE = ("name", "description", "seeds", "tune", "output")
@@ -72,17 +72,6 @@ class Distribution(BaseModel):
         """The options or bounds."""
         return getattr(self, self.kind)
 
-    def domain(self, *, choice_as_index: bool = False) -> Any:
-        """The Ray Tune domain of this dimension (a choice becomes a choice of option indices if asked)."""
-        from ray import tune
-
-        args = self.args
-        if self.kind == "choice":
-            return tune.choice(list(range(len(args))) if choice_as_index else list(args))
-        if self.kind == "grid":
-            return tune.grid_search(list(args))
-        return getattr(tune, self.kind)(*args)
-
     def probes(self) -> list[Any]:
         """Values the driver validates before any trial: every option, both ends and an inner value."""
         if self.kind in ("choice", "grid"):
@@ -95,15 +84,6 @@ class Distribution(BaseModel):
             return sorted({float(np.round(low / q) * q), float(np.round(high / q) * q)})
         inner = math.sqrt(low * high) if self.kind == "loguniform" else low + 0.382 * (high - low)
         return [low, high, inner]
-
-    def sample(self, rng: np.random.Generator) -> Any:
-        """One value drawn with Ray Tune's sampler (grid dimensions are expanded, not sampled)."""
-        return self.domain().sample(random_state=rng)
-
-
-def parse_path(key: str) -> tuple[str | int, ...]:
-    """``data.transforms.1.n_mels`` → ``("data", "transforms", 1, "n_mels")``."""
-    return tuple(int(part) if part.isdigit() else part for part in key.split("."))
 
 
 def _lookup(data: Any, path: tuple[str | int, ...]) -> bool:
@@ -140,7 +120,7 @@ def check_space(
     ``full`` is the validated spec dumped with defaults, ``semantic`` its part that the spec hash covers.
     """
     for key in space:
-        path = parse_path(key)
+        path = parse_dotted(key)
         if path[0] in NOT_SEARCHABLE:
             raise UserError(
                 f"`{path[0]}` cannot be searched: it does not describe a configuration.",
@@ -164,31 +144,17 @@ def check_space(
                 fix="Remove it from tune.space.",
             )
         for other in space:
-            if other != key and parse_path(other)[: len(path)] == path:
+            if other != key and parse_dotted(other)[: len(path)] == path:
                 raise UserError(
                     f"`{key}` and `{other}` overlap: one is inside the other.", where=where(key), fix="Keep one."
                 )
-
-
-def expand(space: dict[str, Distribution], num_samples: int, seed: int) -> list[dict[str, Any]]:
-    """Every configuration of a random/grid search, as Ray Tune's basic search would make them: the grid
-    dimensions crossed, repeated ``num_samples`` times, each with fresh draws of the random dimensions."""
-    rng = np.random.default_rng(seed)
-    grid_keys = [key for key, dim in space.items() if dim.kind == "grid"]
-    combos = list(itertools.product(*(space[key].args for key in grid_keys)))
-    samples = []
-    for _ in range(num_samples):
-        for combo in combos:
-            fixed = dict(zip(grid_keys, combo, strict=True))
-            samples.append({key: fixed[key] if key in fixed else dim.sample(rng) for key, dim in space.items()})
-    return samples
 
 
 def apply_values(spec_data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``spec_data`` with each dotted path set to its value."""
     data = copy.deepcopy(spec_data)
     for key, value in values.items():
-        *parents, last = parse_path(key)
+        *parents, last = parse_dotted(key)
         node: Any = data
         for part in parents:
             node = node[part]
@@ -198,7 +164,7 @@ def apply_values(spec_data: dict[str, Any], values: dict[str, Any]) -> dict[str,
 
 def get_value(data: Any, key: str) -> Any:
     """The value at a dotted path of spec data."""
-    for part in parse_path(key):
+    for part in parse_dotted(key):
         data = data[part]
     return data
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from asc_bench.api import Cache, CacheRequest
+from asc_bench.api import Cache, CacheEntry, CacheRequest, ClearResult
 from asc_bench.testing._common import check_config, config_for, expect, fail
 
 SHAPE = (1, 4, 3)
@@ -51,10 +52,11 @@ def _read_all(cache: Cache, request: CacheRequest) -> torch.Tensor:
     return store.get(np.arange(request.count))
 
 
-def check_cache(cls: type, config: Any = None, *, count: int = 10) -> Cache:
+def check_cache(cls: type, config: Any = None, *, count: int = 10, folder: Path | None = None) -> Cache:
     """Check a cache plugin the way the built-in caches are checked; returns the instance.
 
-    Give a ``config`` that writes into a temporary folder for caches that write files. Checks:
+    Give a ``config`` that writes into a temporary folder for caches that write files, and that ``folder`` to
+    check what ``asc-bench cache ls / clear`` see. Checks:
 
     - the plugin contract and documented options;
     - ``prepare`` then ``open``: ``len(store) == count`` and ``get(positions)`` returns exactly the filled
@@ -63,7 +65,10 @@ def check_cache(cls: type, config: Any = None, *, count: int = 10) -> Cache:
       ``prepare`` built (trials only open);
     - requests with different keys get their own rows;
     - a build whose ``fill`` fails propagates the error and leaves nothing that a later request with the
-      same key would take as complete.
+      same key would take as complete;
+    - ``location(request)`` is text or ``None``; a cache without a ``default_folder()`` lists nothing and
+      clears nothing; with ``folder``: ``inventory(folder)`` lists the caches built, complete, as
+      :class:`~asc_bench.api.CacheEntry`, and ``clear(folder=folder)`` removes them all.
     """
     check_config(cls, "cache")
     expect(issubclass(cls, Cache), cls, "must subclass asc_bench.api.Cache")
@@ -95,7 +100,29 @@ def check_cache(cls: type, config: Any = None, *, count: int = 10) -> Cache:
     expect(np.array_equal(again.numpy(), source.expected(np.arange(count))), cls, "a key lost its rows")
 
     _check_failed_build(cls, cache, key + "-broken", count)
+    _check_listing(cls, cache, request, folder)
     return cache
+
+
+def _check_listing(cls: type[Cache], cache: Cache, request: CacheRequest, folder: Path | None) -> None:
+    location = cache.location(request)
+    expect(location is None or isinstance(location, str), cls, "location(request) must return a str or None")
+    if cls.default_folder() is None and folder is None:
+        expect(cls.inventory() == [], cls, "a cache without a default_folder() must list nothing")
+        cleared = cls.clear()
+        expect(cleared == ClearResult(), cls, "a cache without a default_folder() must clear nothing")
+    if folder is None:
+        return
+    entries = cls.inventory(Path(folder), verify=True)
+    expect(all(isinstance(e, CacheEntry) for e in entries), cls, "inventory() must return CacheEntry items")
+    expect(len(entries) >= 3, cls, f"inventory({folder}) lists {len(entries)} caches, 3 were built there")
+    bad = [f"{e.key}: {e.status}" for e in entries if not e.ok]
+    expect(not bad, cls, f"inventory(verify=True) finds built caches incomplete: {'; '.join(bad)}")
+    result = cls.clear(folder=Path(folder))
+    expect(isinstance(result, ClearResult), cls, "clear() must return a ClearResult")
+    expect(sorted(result.removed) == sorted({e.key for e in entries}), cls, "clear() did not remove every cache")
+    expect(result.freed > 0 and not result.busy, cls, f"clear() freed {result.freed} bytes, kept {result.busy}")
+    expect(cls.inventory(Path(folder)) == [], cls, "inventory() still lists caches after clear()")
 
 
 def _check_failed_build(cls: type, cache: Cache, key: str, count: int) -> None:

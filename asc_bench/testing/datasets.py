@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from asc_bench.api import ClipTable, Dataset
+from asc_bench.api import ClipTable, Dataset, PluginConfig
 from asc_bench.testing._common import check_config, config_for, expect
 
 COLUMNS = ("labels", "devices", "cities", "recordings")
@@ -23,7 +23,9 @@ def check_dataset(cls: type, config: Any = None, *, sample_rate: int = 32000, re
       two splits share a clip or a recording (pieces of one recording on both sides leak the test set);
     - ``fingerprint()`` is a non-empty string, equal for two instances with the same settings;
     - ``read`` decodes mono float32 finite audio, every clip equally long, reproducibly; ``read_many``
-      stacks the same; half the sample rate gives half the samples; ``check()`` finds no errors.
+      stacks the same; half the sample rate gives half the samples; ``check()`` finds no errors;
+    - ``check_config(root, options)`` (``asc-bench data check``) rebuilds ``config`` from its ``root`` and its
+      other settings, for a Config with a ``root``; an overridden ``synthetic_size()`` gives clip counts.
     """
     check_config(cls, "dataset")
     expect(issubclass(cls, Dataset), cls, "must subclass asc_bench.api.Dataset")
@@ -43,7 +45,19 @@ def check_dataset(cls: type, config: Any = None, *, sample_rate: int = 32000, re
     _check_audio(cls, dataset, every_row, sample_rate, reads)
     errors = [f.message for f in dataset.check(every_row[:reads]) if f.severity == "error"]
     expect(not errors, cls, f"check() reports errors on its own data: {'; '.join(errors)}")
+    _check_hooks(type(dataset), config)
     return dataset
+
+
+def _check_hooks(cls: type[Dataset], config: PluginConfig) -> None:
+    if "root" in type(config).model_fields:
+        options = config.model_dump(exclude={"type", "root"})
+        rebuilt = cls.check_config(config.root, options)  # type: ignore[attr-defined]  # Config has a root
+        expect(rebuilt == config, cls, f"check_config(root, options) gives {rebuilt!r}, not {config!r}")
+    if cls.synthetic_size.__func__ is not Dataset.synthetic_size.__func__:  # type: ignore[attr-defined]
+        counts = cls.synthetic_size()
+        ok = isinstance(counts, dict) and isinstance(counts.get("clips"), int) and counts["clips"] > 0
+        expect(ok, cls, f"synthetic_size() must give a dict with a positive int 'clips', not {counts!r}")
 
 
 def _check_table(cls: type, clips: ClipTable) -> None:

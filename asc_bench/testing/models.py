@@ -9,8 +9,9 @@ from torch import nn
 
 from asc_bench.api import Model
 from asc_bench.core.errors import UserError
-from asc_bench.model.complexity import ComplexityReport, Limits, check_limits, count_complexity
+from asc_bench.model.complexity import ComplexityReport, check_limits, count_complexity
 from asc_bench.model.precision import deploy_model
+from asc_bench.spec.limits import Limits
 from asc_bench.testing._common import check_config, config_for, expect, fail
 
 INT8_MAX_RELATIVE_ERROR = 0.25

@@ -12,10 +12,10 @@ import torch
 
 from asc_bench.api import Trainer
 from asc_bench.plugins import registry
-from asc_bench.records.record import ResultRecord
+from asc_bench.records.schema import ResultRecord
 from asc_bench.testing._common import check_config, config_for, expect, fail
 from asc_bench.testing.synthetic import synthetic_dataset
-from asc_bench.trial.engine import run_trial
+from asc_bench.trial.run import run_trial
 
 DEFAULT_MODEL = {"type": "baseline2024", "base_channels": 16}
 DEFAULT_TRANSFORMS = ({"type": "mel", "n_mels": 64},)

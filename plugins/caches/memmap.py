@@ -15,7 +15,7 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -24,7 +24,17 @@ import numpy as np
 from filelock import FileLock, Timeout
 from pydantic import Field
 
-from asc_bench.api import Cache, CacheRequest, ClipStore, PluginConfig, UserError, non_semantic
+from asc_bench.api import (
+    Cache,
+    CacheEntry,
+    CacheRequest,
+    ClearResult,
+    ClipStore,
+    PluginConfig,
+    UserError,
+    atomic_write_text,
+    non_semantic,
+)
 from asc_bench_plugins.caches._rows import compute_rows, cores
 from asc_bench_plugins.caches.memmap_files import (
     FORMAT,
@@ -94,6 +104,10 @@ class MemmapCache(Cache):
         dtype = self.storage_dtype(request)
         key = hashlib.sha256(f"{request.key}|{dtype.name}|{FORMAT}".encode()).hexdigest()[:24]
         return CacheFiles(self.folder, key)
+
+    def location(self, request: CacheRequest) -> str:
+        """The array file that holds the rows of ``request``."""
+        return str(self.files(request).data)
 
     def _expected(self, request: CacheRequest) -> dict[str, Any]:
         return {"count": request.count, "shape": list(request.shape), "dtype": self.storage_dtype(request).name}
@@ -197,23 +211,26 @@ class MemmapCache(Cache):
         return RowFile(files.data, read_meta(files) or {})
 
     @classmethod
-    def inventory(cls, folder: Path | None = None, *, verify: bool = False) -> list[dict[str, Any]]:
-        """Every cache in ``folder`` (default: the default cache folder), for ``asc-bench cache ls``;
+    def default_folder(cls) -> Path:
+        """The cache folder trials use when ``dir`` is not set: ``$ASC_BENCH_CACHE_DIR``, else
+        ``~/.cache/asc-bench`` (absolute)."""
+        return default_cache_dir().expanduser().absolute()
+
+    @classmethod
+    def inventory(cls, folder: Path | None = None, *, verify: bool = False) -> list[CacheEntry]:
+        """Every cache in ``folder`` (default: :meth:`default_folder`), for ``asc-bench cache ls``;
         ``verify`` checks every chunk's checksum instead of only sizes and headers."""
-        folder = folder or default_cache_dir()
+        folder = Path(folder or cls.default_folder())
         return inventory(folder, "full" if verify else "quick") if folder.is_dir() else []
 
     @classmethod
-    def clear(cls, folder: Path | None = None, keys: list[str] | None = None) -> tuple[list[str], list[str], int]:
-        """Delete caches (all, or those whose key starts with one of ``keys``) that no process is building.
-
-        Returns the keys removed, the keys skipped because a build holds their lock, and the bytes freed.
-        """
-        folder = folder or default_cache_dir()
+    def clear(cls, keys: Sequence[str] | None = None, *, folder: Path | None = None) -> ClearResult:
+        """Delete caches (all, or those whose key starts with one of ``keys``) that no process is building."""
+        folder = Path(folder or cls.default_folder())
         removed: list[str] = []
         busy: list[str] = []
         freed = 0
-        names = sorted({entry["key"] for entry in cls.inventory(folder)})
+        names = sorted({entry.key for entry in cls.inventory(folder)})
         for key in names:
             if keys and not any(key.startswith(k) for k in keys):
                 continue
@@ -230,13 +247,12 @@ class MemmapCache(Cache):
             finally:
                 lock.release()
             removed.append(key)
-        return removed, busy, freed
+        return ClearResult(removed=removed, busy=busy, freed=freed)
 
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write ``value`` atomically, then make the rename durable (the metadata is what makes a cache complete)."""
+    atomic_write_text(path, json.dumps(value, indent=1) + "\n")
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from asc_bench.api import ClipStore
+from asc_bench.api import CacheEntry, ClipStore, process_alive
 
 if TYPE_CHECKING:
     import torch
@@ -57,12 +57,16 @@ class CacheFiles:
         return self.folder / f"{self.key}.partial-{pid}.npy"
 
     def partials(self) -> list[Path]:
-        return sorted(self.folder.glob(f"{self.key}.partial-*.npy"))
+        """Partial files of this key: rows being written (or left by a killed build), metadata being written."""
+        return sorted(self.folder.glob(f"{self.key}.partial-*.npy")) + sorted(
+            self.folder.glob(f".{self.meta.name}.*.partial")
+        )
 
     def remove(self) -> int:
         """Delete the data, metadata and any partial file of this key; returns the bytes freed."""
         freed = 0
-        for path in (self.data, self.meta, self.meta.with_name(self.meta.name + ".partial"), *self.partials()):
+        legacy = self.meta.with_name(self.meta.name + ".partial")  # what earlier versions named metadata being written
+        for path in (self.data, self.meta, legacy, *self.partials()):
             try:
                 freed += path.stat().st_size
                 path.unlink()
@@ -234,29 +238,38 @@ class RowFile(ClipStore):
             raise OSError(errno.EIO, f"{self.path} is shorter than its metadata says (truncated while in use?)")
 
 
-def inventory(folder: Path, level: Check = "quick") -> list[dict[str, Any]]:
-    """Every cache in ``folder``: its metadata (if any), files, size and status (checked at ``level``)."""
+def inventory(folder: Path, level: Check = "quick") -> list[CacheEntry]:
+    """Every cache in ``folder``: its metadata (if any), size and status (checked at ``level``), and the partial
+    files of builds that run or were killed."""
     keys = {p.stem for p in folder.glob("*.json")} | {p.stem for p in folder.glob("*.npy") if "." not in p.stem}
     entries = []
     for key in sorted(keys):
         files = CacheFiles(folder, key)
-        meta = read_meta(files) or {"key": key}
+        meta = read_meta(files) or {}
         size = sum(p.stat().st_size for p in (files.data, files.meta) if p.exists())
-        entries.append({**meta, "size": size, "status": problem(files, None, level) or "ok", "files": files})
+        shape = meta.get("shape")
+        entries.append(
+            CacheEntry(
+                key=key,
+                status=problem(files, None, level) or "ok",
+                size=size,
+                label=meta.get("label"),
+                count=meta.get("count"),
+                shape=tuple(shape) if isinstance(shape, list) else None,
+                dtype=meta.get("dtype"),
+                created=meta.get("created"),
+                key_parts=meta.get("key_parts") or {},
+                location=str(files.data),
+            )
+        )
     for path in sorted(folder.glob("*.partial-*.npy")):
         match = _PARTIAL.match(path.name)
         if match:
-            alive = _alive(int(match["pid"]))
+            alive = process_alive(int(match["pid"]))
             status = f"being built by process {match['pid']}" if alive else "left over by a killed build"
-            entries.append({"key": match["key"], "size": path.stat().st_size, "status": status, "partial": path})
+            entries.append(
+                CacheEntry(
+                    key=match["key"], status=status, size=path.stat().st_size, location=str(path), building=alive
+                )
+            )
     return entries
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from asc_bench.api import Batch, ClipTable, PluginConfig, Trainer
+from asc_bench.api import Batch, ClipTable, Trainer, TrainerConfig
 from asc_bench_plugins.trainers.early_stopping import EarlyStopper, EarlyStopping
 from asc_bench_plugins.trainers.optim import (
     AdamW,
@@ -24,10 +24,8 @@ from asc_bench_plugins.trainers.optim import (
 MixedPrecision = Literal["off", "auto", "bfloat16", "float16"]
 
 
-class SupervisedConfig(PluginConfig):
+class SupervisedConfig(TrainerConfig):
     type: Literal["supervised"] = "supervised"
-    epochs: int = Field(150, ge=1, description="Training epochs.")
-    batch_size: int = Field(256, ge=1, description="Clips per optimisation step.")
     optimizer: OptimizerConfig = Field(default_factory=AdamW, description="adamw, adam or sgd.")
     schedule: ScheduleConfig = Field(
         default_factory=Cosine,

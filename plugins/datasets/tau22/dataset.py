@@ -7,8 +7,9 @@ dataset written by ``asc-bench data synth DIR`` has the same layout, so it is re
 
 Every way the layout can be wrong that users of the reference code ran into (root one level too high or
 pointing at ``audio/``, doubled ``audio/audio/`` paths, comma-separated tables, a split naming an unknown
-clip, 1-s and 10-s audio mixed) is a :class:`~asc_bench.core.errors.UserError` that names the file and says how
-to fix it (see :mod:`.tau22_layout`, :mod:`.tau22_meta`, :mod:`.tau22_audio`).
+clip, 1-s and 10-s audio mixed) is a :class:`~asc_bench.api.UserError` that names the file and says how to fix
+it (see :mod:`.layout`, :mod:`.meta`, :mod:`.audio`). ``asc-bench data synth`` reaches the generator
+(:mod:`.synth`) through :meth:`TAU22Dataset.synthesize`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -117,6 +119,32 @@ class TAU22Dataset(Dataset):
             return f"synthetic ({marker['generator']} v{marker['version']}: {params})"
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+    @classmethod
+    def synthesize(
+        cls,
+        root: Path,
+        *,
+        clips: int | None = None,
+        full_size: bool = False,
+        seed: int = 0,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> str:
+        """Write the synthetic dataset in the real TAU22 layout (:func:`.synth.write_synthetic_dataset`):
+        3,000 clips by default, at least ``clips``, or 230,400 with ``full_size``."""
+        from asc_bench_plugins.datasets.tau22.synth import size_params, write_synthetic_dataset
+
+        params = size_params(clips, full_size)
+        info = write_synthetic_dataset(root, seed=seed, workers=workers, progress=progress, **params)
+        return str(info["message"])
+
+    @classmethod
+    def synthetic_size(cls, *, clips: int | None = None, full_size: bool = False, seed: int = 0) -> dict[str, int]:
+        """The clip counts :meth:`synthesize` would write (:func:`.synth.synthetic_dataset_size`)."""
+        from asc_bench_plugins.datasets.tau22.synth import size_params, synthetic_dataset_size
+
+        return synthetic_dataset_size(seed=seed, **size_params(clips, full_size))
 
     # ------------------------------------------------------------------------------------------ metadata
 

@@ -9,14 +9,11 @@ with a short fade-out and scaled to unit energy. The synthetic dataset ships the
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from asc_bench.api import UserError
+from asc_bench.api import UserError, atomic_folder
 
 IR_FOLDER = "microphone_irs"
 IR_SAMPLE_RATE = 44100
@@ -65,9 +62,9 @@ def write_synthetic_impulse_responses(folder: Path | str, *, count: int = IR_COU
     """Write ``count`` synthetic responses as ``folder/synthetic_ir_NN.wav`` (24-bit PCM, 44.1 kHz; not float WAV,
     whose PEAK chunk holds a time stamp, so the files are byte-identical for the same seed).
 
-    Deterministic in ``seed``. The folder is built under a temporary name and renamed into place, so it is
-    either complete or absent; a folder that already holds the full set is left as it is, and any other
-    existing ``folder`` is a :class:`UserError`. Returns the paths.
+    Deterministic in ``seed``. The folder is built under a temporary name and renamed into place (with the
+    umask's modes), so it is either complete or absent; a folder that already holds the full set is left as it
+    is, and any other existing ``folder`` is a :class:`UserError`. Returns the paths.
     """
     import soundfile as sf
 
@@ -80,13 +77,7 @@ def write_synthetic_impulse_responses(folder: Path | str, *, count: int = IR_COU
             f"cannot write the synthetic impulse responses to {folder}: it exists and does not hold the full set.",
             fix="Delete that folder (asc-bench never overwrites other files), or choose another one.",
         )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         for i, name in enumerate(names):
             sf.write(tmp / name, synthetic_impulse_response(seed, i), IR_SAMPLE_RATE, subtype="PCM_24")
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return [folder / name for name in names]

@@ -1,0 +1,66 @@
+"""What a trial is built from: its spec's data (opened from the cache), the seeded model, the trainer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from asc_bench.api.trainer import Trainer
+from asc_bench.data.setup import DataSetup, build_data
+from asc_bench.data.splits import PreparedSplit
+from asc_bench.model.build import build_model
+from asc_bench.model.complexity import ComplexityReport, check_limits, count_complexity
+from asc_bench.model.runtime import apply_runtime
+from asc_bench.plugins import registry
+from asc_bench.spec.model import Spec
+
+
+@dataclass
+class TrialParts:
+    """One trial's spec, seed, folder, data, model (float32, as trained) and trainer."""
+
+    spec: Spec
+    seed: int
+    folder: Path
+    trial_id: str
+    setup: DataSetup
+    splits: dict[str, PreparedSplit]
+    input_shape: tuple[int, ...]
+    model: torch.nn.Module
+    complexity: ComplexityReport
+    trainer: Trainer
+
+    @property
+    def train(self) -> PreparedSplit:
+        """The training split."""
+        return self.splits["train"]
+
+    def seen_devices(self) -> list[str]:
+        """The devices of the training split (the others are *unseen* in the scores)."""
+        devices = self.setup.clips.device_names
+        return sorted({devices[d] for d in np.unique(self.train.devices.numpy())})
+
+
+def build_parts(spec: Spec, seed: int, folder: Path, trial_id: str) -> TrialParts:
+    """Open the spec's data, build the seeded model (refused when over the limits) and its trainer."""
+    folder.mkdir(parents=True, exist_ok=True)
+    setup = build_data(spec)
+    splits = setup.splits()
+    input_shape = setup.pipeline.input_shape()
+    model = build_model(spec, input_shape, setup.num_classes, seed)
+    complexity = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype)
+    check_limits(complexity, spec.limits)
+    train = splits["train"]
+    trainer = registry.build(
+        "trainer",
+        spec.trainer,
+        where="trainer",
+        model=apply_runtime(model, spec.runtime),
+        steps_per_epoch=-(-len(train) // spec.trainer.batch_size),
+        clips=setup.clips,
+        train_rows=train.indices,
+    )
+    return TrialParts(spec, seed, folder, trial_id, setup, splits, input_shape, model, complexity, trainer)
