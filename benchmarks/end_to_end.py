@@ -40,7 +40,7 @@ def run_variant(root: Path, epochs: int, overrides: list[str], work: Path, env: 
     """One `asc-bench run` of the spec; its record's throughput figures and the command's wall time."""
     out = Path(tempfile.mkdtemp(prefix="run-", dir=work))
     sets = [f"data.dataset.root={root}", "seeds=[1]", f"trainer.epochs={epochs}", f"output.dir={out}", *overrides]
-    command = [sys.executable, "-m", "asc_bench.cli.app", "run", str(ROOT / "specs" / "baseline2024.yaml")]
+    command = [sys.executable, "-m", "asc_bench.cli", "run", str(ROOT / "specs" / "baseline2024.yaml")]
     command += [arg for s in sets for arg in ("--set", s)] + ["--no-leaderboard"]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)

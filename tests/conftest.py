@@ -93,7 +93,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cac
     spec = spec_file(folder, synth_root, name="finished", extra="tune: {resources: {cpu: 1}}")
     env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
     done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli.app", "run", str(spec), "--no-leaderboard"],
+        [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
         capture_output=True,
         text=True,
         timeout=900,

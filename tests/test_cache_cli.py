@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import spec_file
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
 def cli(*args: str, cache: Path, **kwargs) -> subprocess.Popen:  # noqa: ANN003
@@ -36,6 +36,7 @@ def test_two_builds_at_once_build_each_split_once_then_ls_and_clear(tmp_path: Pa
         fresh = [out for _, out, _ in results if f"{split}: up to date" in out]
         assert len(built) == 1 and len(fresh) == 1, results
     assert "(450 rows of 32000, waveform)" in results[0][1]  # roll comes first: the waveforms are cached
+    assert re.search(rf"train: .*\) → {re.escape(str(cache))}/[0-9a-f]+\.npy", results[0][1]), results[0][1]
 
     code, out, _ = finish(cli("cache", "ls", "--verify", cache=cache))
     assert code == 0 and "2 cache(s)" in out and out.count(" ok ") == 2 and "int16" in out
@@ -57,3 +58,19 @@ def test_build_on_a_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path: Path
     assert code == 2 and "Traceback" not in out + err
     assert "File too large" in err and "Nothing half-written was kept" in err and "Free disk space" in err
     assert sorted(p.suffix for p in cache.iterdir()) == [".lock"]
+
+
+def test_ls_and_clear_work_with_any_cache_plugin(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    code, out, err = finish(cli("cache", "ls", "--cache", "memory", cache=cache))
+    assert code == 0 and "Traceback" not in out + err, (out, err)
+    assert "caches of the memory cache (it keeps nothing on disk)" in out and "0 cache(s), 0.0 MB" in out
+    code, out, _ = finish(cli("cache", "clear", "--cache", "none", cache=cache))
+    assert code == 0 and "removed 0 cache(s) from the none cache" in out
+    code, _, err = finish(cli("cache", "clear", "abc", "--cache", "none", cache=cache))
+    assert code == 2 and "the none cache keeps nothing on disk" in err
+    code, out, _ = finish(cli("cache", "ls", cache=cache))  # memmap, the default: its folder, empty
+    assert code == 0 and f"caches in {cache}" in out and "0 cache(s)" in out
+    code, _, err = finish(cli("cache", "ls", "--cache", "no_such_cache", cache=cache))
+    assert code == 2 and "no cache plugin named 'no_such_cache'" in err
+    assert not cache.exists(), "listing and clearing create nothing"

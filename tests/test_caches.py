@@ -16,9 +16,9 @@ import pytest
 import torch
 from filelock import FileLock
 
-from asc_bench.api import CacheRequest
-from asc_bench.core.errors import UserError
+from asc_bench.api import Cache, CacheEntry, CacheRequest, ClearResult, UserError
 from asc_bench.plugins import registry
+from asc_bench.testing import check_cache
 from asc_bench_plugins.caches._rows import compute_rows
 from asc_bench_plugins.caches.memmap_files import IOV_MAX, CacheFiles, problem
 
@@ -288,14 +288,15 @@ def test_a_killed_build_is_recovered_by_the_next_run(tmp_path: Path) -> None:
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     memmap = registry.load("cache", "memmap")
-    statuses = {e["status"] for e in memmap.inventory(folder)}
-    assert "left over by a killed build" in statuses
+    entries = memmap.inventory(folder)
+    assert "left over by a killed build" in {e.status for e in entries}
+    assert not any(e.building or e.ok for e in entries)
     again = _builder(folder, 0.0, log)
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0 and out.strip() == "ok", err
     assert "was interrupted; removing what it left" in err
     assert not list(folder.glob("*.partial-*")), "the killed build's partial file is gone"
-    assert [e["status"] for e in memmap.inventory(folder)] == ["ok"]
+    assert [e.status for e in memmap.inventory(folder)] == ["ok"]
 
 
 def test_full_disk_in_a_real_process_is_a_clear_error(tmp_path: Path) -> None:
@@ -316,11 +317,65 @@ def test_clear_removes_caches_but_not_one_being_built(tmp_path: Path) -> None:
     cache = make("memmap", dir=tmp_path)
     for key in ("a", "b", "c"):
         cache.prepare(request(CountingFill(), key=key))
-    keys = sorted(e["key"] for e in memmap.inventory(tmp_path))
+    keys = sorted(e.key for e in memmap.inventory(tmp_path))
     busy = CacheFiles(tmp_path, keys[0])
     with FileLock(str(busy.lock)):
-        removed, skipped, freed = memmap.clear(tmp_path)
-    assert skipped == [keys[0]] and sorted(removed) == keys[1:] and freed > 0
-    assert [e["key"] for e in memmap.inventory(tmp_path)] == [keys[0]]
-    assert memmap.clear(tmp_path, [keys[0][:6]])[0] == [keys[0]]
+        result = memmap.clear(folder=tmp_path)
+    assert result.busy == [keys[0]] and sorted(result.removed) == keys[1:] and result.freed > 0
+    assert [e.key for e in memmap.inventory(tmp_path)] == [keys[0]]
+    assert memmap.clear([keys[0][:6]], folder=tmp_path).removed == [keys[0]]
     assert list(tmp_path.iterdir()) == []
+    assert memmap.clear(["abc"], folder=tmp_path) == ClearResult()
+
+
+# ------------------------------------------------------------------------------- what `cache ls / clear` use
+
+
+def test_memmap_inventory_describes_each_cache(tmp_path: Path) -> None:
+    cache = make("memmap", dir=tmp_path)
+    req = request(CountingFill(), count=12, domain="waveform", key_parts={"domain": "waveform", "sample_rate": 8})
+    assert cache.location(req) == str(cache.files(req).data)
+    cache.prepare(req)
+    (entry,) = type(cache).inventory(tmp_path, verify=True)
+    assert isinstance(entry, CacheEntry) and entry.ok and not entry.building
+    assert entry.key == cache.files(req).key and entry.location == cache.location(req)
+    assert (entry.label, entry.count, entry.shape, entry.dtype) == ("train", 12, SHAPE, "int16")
+    assert entry.key_parts == {"domain": "waveform", "sample_rate": 8} and entry.created.startswith("20")
+    assert entry.size == sum(p.stat().st_size for p in tmp_path.iterdir() if p.suffix in (".npy", ".json"))
+    data = cache.files(req).data
+    data.write_bytes(data.read_bytes()[:-4])
+    (damaged,) = type(cache).inventory(tmp_path)
+    assert not damaged.ok and "truncated" in damaged.status
+    assert type(cache).inventory(tmp_path / "nowhere") == []
+
+
+def test_memmap_default_folder_and_lists_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASC_BENCH_CACHE_DIR", str(tmp_path / "env-cache"))
+    memmap = registry.load("cache", "memmap")
+    assert memmap.default_folder() == tmp_path / "env-cache"
+    make("memmap").prepare(request(CountingFill()))
+    assert [e.ok for e in memmap.inventory()] == [True]
+    assert len(memmap.clear().removed) == 1 and memmap.inventory() == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "none"])
+def test_caches_that_keep_nothing_on_disk_list_and_clear_nothing(kind: str) -> None:
+    cls = registry.load("cache", kind)
+    assert cls.default_folder() is None and cls.inventory() == [] and cls.inventory(verify=True) == []
+    assert cls.clear() == ClearResult() and cls.clear(["abc"]) == ClearResult(removed=[], busy=[], freed=0)
+    assert make(kind).location(request(CountingFill())) is None
+
+
+def test_cache_contract_defaults() -> None:
+    class Bare(Cache):
+        """Keeps nothing."""
+
+        def open(self, request: CacheRequest):  # noqa: ANN202
+            raise NotImplementedError
+
+    assert Bare.default_folder() is None and Bare.inventory() == [] and Bare.clear() == ClearResult()
+    assert CacheEntry("k", "ok").ok and not CacheEntry("k", "left over by a killed build").ok
+
+
+def test_memmap_passes_the_kit_with_its_listing(tmp_path: Path) -> None:
+    check_cache(registry.load("cache", "memmap"), {"dir": tmp_path}, folder=tmp_path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import spec_file
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:

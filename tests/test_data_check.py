@@ -24,7 +24,7 @@ from asc_bench.plugins import registry
 from asc_bench_plugins.datasets.tau22.dataset import TAU22Config, TAU22Dataset
 from asc_bench_plugins.datasets.tau22.synth import synthetic_dataset_size
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
 def linked_copy(source: Path, target: Path) -> Path:

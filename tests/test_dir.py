@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 
 from asc_bench.api import Batch, TransformContext
 from asc_bench.core.errors import UserError
+from asc_bench_plugins.datasets.tau22 import irs as irs_module
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER, IR_SAMPLE_RATE, write_synthetic_impulse_responses
 from asc_bench_plugins.transforms.dir import DeviceImpulseResponses, DIRConfig
 
@@ -59,6 +61,26 @@ def test_writer_is_deterministic_and_never_overwrites(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not hold the full set"):
         write_synthetic_impulse_responses(tmp_path / "mine", count=3)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "x"
+
+
+def test_writer_keeps_the_umask_and_leaves_nothing_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    paths = write_synthetic_impulse_responses(tmp_path / "irs", count=2)
+    assert paths[0].parent.stat().st_mode & 0o777 == 0o777 & ~mask
+    assert {p.stat().st_mode & 0o777 for p in paths} == {0o666 & ~mask}
+
+    def broken(seed: int, index: int) -> np.ndarray:
+        if index == 1:
+            raise KeyboardInterrupt
+        return np.zeros(100, np.float32)
+
+    monkeypatch.setattr(irs_module, "synthetic_impulse_response", broken)
+    with pytest.raises(KeyboardInterrupt):
+        write_synthetic_impulse_responses(tmp_path / "half", count=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["irs"], "no folder and no partial folder left"
 
 
 def test_responses_are_resampled_to_the_working_rate(irs: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import spec_file
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
 def test_run_writes_records_and_a_leaderboard(tmp_path: Path, synth_root: Path, cache_dir: Path) -> None:

@@ -28,7 +28,7 @@ from asc_bench.export.dcase import (
 )
 from asc_bench.records.io import read_record, write_record
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 LABEL = "Doe_TEST_task1_1"
 
 

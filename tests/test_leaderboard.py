@@ -33,7 +33,7 @@ from asc_bench.leaderboard.store import (
 from asc_bench.records.io import read_record, write_record
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 A_MACRO = (0.55, 0.57, 0.56)
 A_DEVICE_A = (0.66, 0.69, 0.67)
 SYNTH = "synthetic (asc-bench synth v1: seed=0)"

@@ -22,7 +22,7 @@ from asc_bench.spec.resolve import resolve_for_run
 from asc_bench.spec.validate import load_spec
 from asc_bench.trial.run import run_trial
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 pytestmark = pytest.mark.slow
 DESCRIPTIONS = {
     "dataset": "10-s recordings per scene class",

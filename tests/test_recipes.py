@@ -261,7 +261,7 @@ def test_ctrl_c_during_the_teacher_then_resume_finishes_teacher_and_student(
         f"trainer.teacher={json.dumps(teacher)}",
         f"output.dir={tmp_path / 'runs'}",
     ]
-    command = [sys.executable, "-m", "asc_bench.cli.app", "run", str(SPECS / "cpjku.yaml"), "--no-leaderboard"]
+    command = [sys.executable, "-m", "asc_bench.cli", "run", str(SPECS / "cpjku.yaml"), "--no-leaderboard"]
     command += [arg for override in overrides for arg in ("--set", override)]
     env = {**os.environ, "COLUMNS": "200", "ASC_BENCH_CACHE_DIR": str(cache_dir)}
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}

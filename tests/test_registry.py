@@ -19,7 +19,7 @@ from asc_bench.plugins import registry
 from asc_bench.spec.model import full_schema, plugins_used
 from asc_bench.spec.validate import load_spec
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 GOOD_MODULE = """
 from typing import Literal
 from pydantic import Field

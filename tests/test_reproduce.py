@@ -18,7 +18,7 @@ from asc_bench.records.io import read_record
 from asc_bench.records.schema import ResultRecord
 from asc_bench.run.reproduce import compare, reproduction_spec
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
 def failed(checks) -> list[str]:

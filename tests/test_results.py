@@ -197,7 +197,7 @@ def test_published_schemas_are_current():
 
 def test_schema_command_writes_the_published_file(tmp_path):
     out = tmp_path / "record.schema.json"
-    cmd = [sys.executable, "-m", "asc_bench.cli.app", "schema", "--of", "record", "--out", str(out)]
+    cmd = [sys.executable, "-m", "asc_bench.cli", "schema", "--of", "record", "--out", str(out)]
     assert subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
     assert out.read_text() == (SCHEMA_DIR / "record.schema.json").read_text()
 

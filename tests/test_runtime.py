@@ -42,7 +42,7 @@ def test_compile_without_a_cpp_compiler_is_refused_before_anything_runs(synth_ro
     env = {**os.environ, "PATH": str(no_compiler)}
     env.pop("CXX", None)
     done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli.app", "run", str(path)], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "asc_bench.cli", "run", str(path)], capture_output=True, text=True, env=env
     )
     assert done.returncode == 2, done.stdout + done.stderr
     message = " ".join(done.stderr.split())

@@ -15,7 +15,7 @@ from asc_bench.plugins import registry, scaffold
 from asc_bench.spec.validate import load_spec
 from asc_bench.testing import check_config
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 RUFF = Path(sys.executable).with_name("ruff")
 
 

@@ -15,6 +15,9 @@ import pytest
 import soundfile as sf
 
 from asc_bench.api import UserError
+from asc_bench.plugins import registry
+from asc_bench.testing import synthetic_dataset
+from asc_bench_plugins.datasets.tau22.dataset import TAU22Dataset
 from asc_bench_plugins.datasets.tau22.synth import (
     FULL_SIZE,
     MARKER,
@@ -27,7 +30,7 @@ from asc_bench_plugins.datasets.tau22.synth_audio import render_scene
 from asc_bench_plugins.datasets.tau22.synth_plan import SynthParams, plan_segments
 from asc_bench_plugins.datasets.tau22.vocabulary import CITIES, DEVICES, SCENES
 
-CLI = [sys.executable, "-m", "asc_bench.cli.app"]
+CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 # 2 cities × 10 scenes × 1 location × 2 segments; half of them parallel with 2 more devices: 800 clips.
 SMALL = dict(
@@ -309,6 +312,26 @@ def test_cli_synth_under_umask_022_writes_0755_folders_and_0644_files(tmp_path):
         [*CLI, "data", "synth", str(root), "--clips", "600"], capture_output=True, text=True, env=env
     )
     assert again.returncode == 0 and "nothing written" in " ".join(again.stdout.split())
+
+
+def test_the_kits_dataset_is_written_by_the_tau22_plugin_found_by_name(tmp_path, monkeypatch):
+    calls = []
+
+    class Recording(TAU22Dataset):
+        """Records what the conformance kit asks the tau22 plugin for."""
+
+        @classmethod
+        def synthesize(cls, root, **kwargs):  # noqa: ANN001, ANN003, ANN206
+            calls.append((root, kwargs))
+            return "written"
+
+    monkeypatch.setenv("ASC_BENCH_CACHE_DIR", str(tmp_path))
+    with registry.in_process("dataset", "tau22", Recording):
+        assert synthetic_dataset() == tmp_path / "kit-synthetic"
+        assert synthetic_dataset(tmp_path / "mine") == tmp_path / "mine"
+    kit = {"clips": 600, "seed": 0, "workers": 1}
+    assert calls == [(tmp_path / "kit-synthetic", kit), (tmp_path / "mine", kit)]
+    assert synthetic_dataset_size(**size_params(600, False)) == synthetic_dataset_size(cities=2), "same set as ever"
 
 
 def test_synthetic_set_follows_a_stricter_umask(tmp_path):

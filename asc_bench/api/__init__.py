@@ -17,6 +17,7 @@ from asc_bench.api.transform import Batch, Transform, TransformContext
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_folder, atomic_path, atomic_write_bytes, atomic_write_text
 from asc_bench.core.process import process_alive
+from asc_bench.core.strict import StrictModel
 from asc_bench.core.text import natural_key
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Model",
     "PluginConfig",
     "SplitName",
+    "StrictModel",
     "TeacherSource",
     "Trainer",
     "TrainerConfig",

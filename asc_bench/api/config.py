@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from asc_bench.core.strict import StrictModel
 
 Domain = Literal["waveform", "features"]
 SplitName = Literal["train", "validation", "test"]
@@ -13,10 +15,9 @@ NOT_SEMANTIC = {"semantic": False}
 """Pass as ``json_schema_extra`` on a config field that does not change results (e.g. a path)."""
 
 
-class PluginConfig(BaseModel):
+class PluginConfig(StrictModel):
     """Base of every plugin's config: unknown fields are errors; ``type`` names the plugin."""
 
-    model_config = ConfigDict(extra="forbid")
     type: str
 
     def resolved(self) -> PluginConfig:

@@ -163,12 +163,15 @@ def cache_build(
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a spec field (repeatable).")] = None,
 ) -> None:
     """Check the spec's dataset and build its caches now (what `asc-bench run` does before training)."""
+    from asc_bench.cli.progress import ConsoleRunListener
     from asc_bench.data.prepare import prepare_caches
-    from asc_bench.spec.validate import load_spec, resolve_for_run
-    from asc_bench.trial.engine import build_data
+    from asc_bench.data.setup import build_data
+    from asc_bench.spec.resolve import resolve_for_run
+    from asc_bench.spec.validate import load_spec
 
     setup = build_data(resolve_for_run(load_spec(spec, set_ or [])))
-    done = prepare_caches(setup, console)
+    listener = ConsoleRunListener(console)
+    done = prepare_caches(setup, listener, listener.warning)
     for name, request in setup.requests.items():
         location = setup.cache.location(request)
         where = f" → {location}" if location else ""
@@ -184,10 +187,6 @@ def _cache_folder(name: str, folder: Path | None) -> tuple[Any, Path | None]:
     return cls, Path(folder).expanduser() if folder else cls.default_folder()
 
 
-def _where(name: str, folder: Path | None) -> str:
-    return f"in {folder}" if folder else f"of the {name} cache (it keeps nothing on disk)"
-
-
 @cache_app.command("ls")
 def cache_ls(
     folder: DirOpt = None,
@@ -197,7 +196,8 @@ def cache_ls(
     """List the caches in the cache folder: what they hold, their size and whether they are complete."""
     cls, folder = _cache_folder(cache, folder)
     entries = cls.inventory(folder, verify=verify)
-    table = Table(title=f"caches {_where(cache, folder)}", title_justify="left")
+    where = f"in {folder}" if folder else f"of the {cache} cache (it keeps nothing on disk)"
+    table = Table(title=f"caches {where}", title_justify="left")
     for column in ("key", "split", "rows", "row shape", "dtype", "holds", "size", "created", "status"):
         table.add_column(column, justify="right" if column in ("rows", "size") else "left")
     for e in entries:
@@ -246,7 +246,5 @@ def cache_clear(
     for key in result.busy:
         console.print(f"[yellow]kept {key}: another process is building it[/yellow]")
     if keys and not result.removed and not result.busy:
-        raise UserError(
-            f"no cache {_where(cache, folder)} has a key starting with {', '.join(keys)}.",
-            fix="See `asc-bench cache ls`.",
-        )
+        nothing = f"no cache in {folder}" if folder else f"the {cache} cache keeps nothing on disk, so no cache"
+        raise UserError(f"{nothing} has a key starting with {', '.join(keys)}.", fix="See `asc-bench cache ls`.")

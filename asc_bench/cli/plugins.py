@@ -8,9 +8,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from asc_bench.plugins import registry
+
 console = Console()
+KIND_HELP = ", ".join(registry.KINDS[:-1]) + f" or {registry.KINDS[-1]}."
 plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
-KIND_HELP = "dataset, cache, transform, model or trainer."
 
 
 def plugins(

@@ -54,8 +54,10 @@ def reproduce(
     from asc_bench.cli.progress import ConsoleRunListener
     from asc_bench.cli.tables import print_checks
     from asc_bench.records.io import read_record
+    from asc_bench.run.reproduce import check_tolerance
     from asc_bench.run.reproduce import reproduce as run_reproduction
 
+    check_tolerance(tolerance)
     recorded = read_record(record)
     console.print(f"re-running {recorded.name} seed {recorded.seed} (spec hash {recorded.spec_hash})")
     listener = ConsoleRunListener(console)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
 from asc_bench.core.errors import UserError
+from asc_bench.core.files import atomic_folder
 from asc_bench.plugins import registry
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -127,23 +125,17 @@ def scaffold_plugin(name: str, kind: registry.Kind = "model", parent: Path = Pat
     templates = resources.files("asc_bench.plugins") / "templates"
     files = _files(n)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{n.dist}.partial-", dir=target.parent))
-    except OSError as exc:
-        raise UserError(f"cannot write into {target.parent}: {exc.strerror}.", fix="Choose a writable --dir.") from None
-    try:
-        for relative, template in files.items():
-            path = tmp / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(templates.joinpath(template).read_text(encoding="utf-8"), values), encoding="utf-8")
-        os.replace(tmp, target)
+        with atomic_folder(target) as tmp:
+            for relative, template in files.items():
+                path = tmp / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                text = render(templates.joinpath(template).read_text(encoding="utf-8"), values)
+                path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UserError(
-            f"writing the package {target} failed: {exc}. Nothing was left behind.",
-            fix="Free disk space or choose another --dir.",
+            f"writing the package {target} failed: {exc.strerror or exc}. Nothing was left behind.",
+            fix="Free disk space or choose a writable --dir.",
         ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target, sorted(files)
 
 

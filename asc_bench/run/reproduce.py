@@ -40,6 +40,12 @@ class Check:
     ok: bool
 
 
+def check_tolerance(tolerance: float) -> None:
+    """Refuse a tolerance that is negative or not finite."""
+    if tolerance < 0 or not math.isfinite(tolerance):
+        raise UserError(f"--tolerance must be a finite number ≥ 0, not {tolerance}.")
+
+
 def reproduce(
     record_path: Path,
     *,
@@ -54,8 +60,7 @@ def reproduce(
     Returns the recorded and the reproduced record and the checks. ``overrides`` (``--set``) may change
     only fields outside the spec hash, such as the dataset root on this machine.
     """
-    if tolerance < 0 or not math.isfinite(tolerance):
-        raise UserError(f"--tolerance must be a finite number ≥ 0, not {tolerance}.")
+    check_tolerance(tolerance)
     record = read_record(record_path)
     with tempfile.TemporaryDirectory(prefix="asc-bench-reproduce-") as tmp:
         spec = reproduction_spec(record, overrides or [], Path(out_dir or tmp), source=str(record_path))

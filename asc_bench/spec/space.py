@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from asc_bench.core.errors import UserError
+from asc_bench.core.strict import StrictModel
 from asc_bench.core.text import parse_dotted
 
 KINDS = ("choice", "grid", "uniform", "loguniform", "randint", "quniform")
@@ -25,10 +26,9 @@ NOT_SEARCHABLE = ("name", "description", "seeds", "tune", "output")
 """Top-level spec fields that do not describe a configuration (they stay fixed in a search)."""
 
 
-class Distribution(BaseModel):
+class Distribution(StrictModel):
     """One dimension of a search: exactly one of these keys."""
 
-    model_config = ConfigDict(extra="forbid")
     choice: list[Any] | None = Field(
         None, min_length=1, description="Pick one of these values at random (any value, e.g. a whole plugin config)."
     )

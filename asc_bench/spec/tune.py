@@ -7,25 +7,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from asc_bench.core.strict import StrictModel
 from asc_bench.spec.space import Distribution
 
 METRIC_MODES = {"macro_acc": "max", "log_loss": "min"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Resources(_Strict):
+class Resources(StrictModel):
     """Resources Ray Tune gives each trial (a trial runs on one node)."""
 
     cpu: float = Field(1.0, gt=0, description="CPU cores per trial (also torch's thread count).")
     gpu: float = Field(0.0, ge=0, description="GPUs per trial (fractions allowed, e.g. 0.5 runs two per GPU).")
 
 
-class AshaScheduler(_Strict):
+class AshaScheduler(StrictModel):
     """Asynchronous successive halving: stop the worse trials at epochs grace_period·rf^k."""
 
     type: Literal["asha"]
@@ -33,7 +30,7 @@ class AshaScheduler(_Strict):
     reduction_factor: float = Field(2.0, gt=1, description="Keep the best 1/reduction_factor at each rung.")
 
 
-class MedianScheduler(_Strict):
+class MedianScheduler(StrictModel):
     """Median stopping: stop a trial whose score falls below the median of the others at the same epoch."""
 
     type: Literal["median"]
@@ -44,7 +41,7 @@ class MedianScheduler(_Strict):
 Scheduler = Annotated[AshaScheduler | MedianScheduler, Field(discriminator="type")]
 
 
-class Search(_Strict):
+class Search(StrictModel):
     """How configurations are drawn from the space."""
 
     type: Literal["random", "optuna"] = Field(
@@ -55,7 +52,7 @@ class Search(_Strict):
     seed: int = Field(0, description="Seed of the sampling (same seed, same configurations).")
 
 
-class TuneSection(_Strict):
+class TuneSection(StrictModel):
     """How the trials run under Ray Tune, and what a search explores."""
 
     space: dict[str, Distribution] = Field(

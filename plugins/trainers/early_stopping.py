@@ -6,15 +6,14 @@ import copy
 from typing import Any, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from asc_bench.api import UserError
+from asc_bench.api import StrictModel, UserError
 
 
-class EarlyStopping(BaseModel):
+class EarlyStopping(StrictModel):
     """Stop when the validation score has not improved for ``patience`` epochs."""
 
-    model_config = ConfigDict(extra="forbid")
     metric: Literal["val_macro_acc", "val_log_loss"] = Field(
         "val_macro_acc", description="Validation score watched (higher accuracy / lower log loss is better)."
     )

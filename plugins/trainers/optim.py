@@ -6,28 +6,26 @@ import math
 from typing import Annotated, Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from asc_bench.api import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AdamW(_Strict):
+class AdamW(StrictModel):
     type: Literal["adamw"] = "adamw"
     lr: float = Field(0.005, gt=0, description="Peak learning rate.")
     weight_decay: float = Field(1e-4, ge=0, description="Decoupled weight decay.")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas.")
 
 
-class Adam(_Strict):
+class Adam(StrictModel):
     type: Literal["adam"] = "adam"
     lr: float = Field(9e-4, gt=0, description="Peak learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="L2 weight decay added to the gradient.")
     betas: tuple[float, float] = Field((0.9, 0.999), description="Adam betas.")
 
 
-class SGD(_Strict):
+class SGD(StrictModel):
     type: Literal["sgd"] = "sgd"
     lr: float = Field(0.01, gt=0, description="Peak learning rate.")
     momentum: float = Field(0.9, ge=0, description="Momentum.")
@@ -38,7 +36,7 @@ class SGD(_Strict):
 OptimizerConfig = Annotated[AdamW | Adam | SGD, Field(discriminator="type")]
 
 
-class Cosine(_Strict):
+class Cosine(StrictModel):
     """Linear warm-up over ``warmup_steps``, then cosine decay to ``min_lr_factor``·lr at the last step."""
 
     type: Literal["cosine"] = "cosine"
@@ -46,11 +44,11 @@ class Cosine(_Strict):
     min_lr_factor: float = Field(0.0, ge=0, le=1, description="Final learning rate as a fraction of lr.")
 
 
-class Constant(_Strict):
+class Constant(StrictModel):
     type: Literal["constant"] = "constant"
 
 
-class ExpWarmupLinearDown(_Strict):
+class ExpWarmupLinearDown(StrictModel):
     """CP-JKU's per-epoch schedule: exponential warm-up exp(−5·(1 − e/warmup)²) (e clipped below at 0.5) until
     ``warmup_epochs``, flat, then linear down from ``rampdown_start`` over ``rampdown_epochs`` to
     ``last_factor``·lr, then flat. Epochs count from 0 and the factor changes only between epochs."""
@@ -62,7 +60,7 @@ class ExpWarmupLinearDown(_Strict):
     last_factor: float = Field(0.005, ge=0, le=1, description="Final learning rate as a fraction of lr.")
 
 
-class CosineRestarts(_Strict):
+class CosineRestarts(StrictModel):
     """Cosine annealing with warm restarts (SGDR): the first cycle lasts ``t0_epochs``, each next one ``t_mult``
     times longer; within a cycle the factor falls from 1 to ``min_lr_factor``. Updated every step (fractional
     epochs), like torch's ``CosineAnnealingWarmRestarts`` stepped with ``epoch + i / steps_per_epoch``."""

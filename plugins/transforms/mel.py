@@ -8,20 +8,19 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 import torchaudio
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from torchaudio.compliance import kaldi
 
-from asc_bench.api import Batch, PluginConfig, Transform, TransformContext
+from asc_bench.api import Batch, PluginConfig, StrictModel, Transform, TransformContext
 from asc_bench_plugins.transforms.sampling import uniform
 
 CPU_CHUNK = 2
 """Clips per STFT on the CPU: a small chunk's spectrogram stays in cache (about 3x faster than one call)."""
 
 
-class Normalize(BaseModel):
+class Normalize(StrictModel):
     """An affine map of the log-mel values: (x + offset) / scale."""
 
-    model_config = ConfigDict(extra="forbid")
     offset: float = Field(..., description="Added to the log-mel values (CP-JKU: 4.5).")
     scale: float = Field(..., gt=0, description="The sum is divided by this (CP-JKU: 5).")
 
