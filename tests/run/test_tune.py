@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.tune import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 from rich.console import Console
-from tune_helpers import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 
 from asc_bench.cli.runs import render_experiments
 from asc_bench.core.errors import UserError

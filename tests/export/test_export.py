@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from record_factory import CLASSES, DEVICES, make_record
+from helpers.records import CLASSES, DEVICES, make_record
 
 from asc_bench.api.logits import LogitsFile, load_logits, save_logits
 from asc_bench.core.errors import UserError

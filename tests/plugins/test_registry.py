@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from conftest import spec_file
+from helpers import spec_file
 
 from asc_bench.core.errors import UserError
 from asc_bench.plugins import registry

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from record_factory import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
+from helpers.records import BASELINE_DEVICE_ACC, CITIES, CLASSES, make_record
 from rich.console import Console
 
 from asc_bench.cli.leaderboard import print_leaderboard
@@ -32,7 +32,7 @@ from asc_bench.leaderboard.store import (
 )
 from asc_bench.records.io import read_record, write_record
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "asc_bench.cli"]
 A_MACRO = (0.55, 0.57, 0.56)
 A_DEVICE_A = (0.66, 0.69, 0.67)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import spec_file
+from helpers import spec_file
 from rich.console import Console
 
 from asc_bench.cli.progress import ConsoleRunListener

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import spec_file
+from helpers import spec_file
 
 CLI = [sys.executable, "-m", "asc_bench.cli"]
 

@@ -12,7 +12,7 @@ from asc_bench.spec.model import full_schema
 from asc_bench.spec.overrides import apply_overrides
 from asc_bench.spec.validate import load_spec
 
-QUICKSTART = Path(__file__).resolve().parents[1] / "specs" / "quickstart.yaml"
+QUICKSTART = Path(__file__).resolve().parents[2] / "specs" / "quickstart.yaml"
 
 GOOD = """\
 name: t

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tune_helpers import records, run_cli, sweep_spec, user_error
+from helpers.tune import records, run_cli, sweep_spec, user_error
 
 from asc_bench.core.errors import UserError
 from asc_bench.run.cluster import check_address

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import spec_file
+from helpers import spec_file
 
 CLI = [sys.executable, "-m", "asc_bench.cli"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import torch
-from record_factory import CITIES, CLASSES, DEVICES, SEEN, make_record
+from helpers.records import CITIES, CLASSES, DEVICES, SEEN, make_record
 
 from asc_bench.core.errors import UserError
 from asc_bench.evaluation.metrics import SceneMetrics, named_metrics
@@ -16,7 +16,7 @@ from asc_bench.records.environment import capture_environment
 from asc_bench.records.io import find_records, read_record, record_digest, record_schema, write_record
 from asc_bench.records.schema import SCHEMA_VERSION, ResultRecord
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "leaderboard" / "schema"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "leaderboard" / "schema"
 
 
 def test_round_trip(tmp_path):

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from record_factory import make_metrics, make_record
+from helpers.records import make_metrics, make_record
 from rich.console import Console
 
 from asc_bench.cli.tables import print_checks

@@ -8,7 +8,7 @@ import numpy as np
 import pydantic
 import pytest
 import torch
-from conftest import spec_file
+from helpers import spec_file
 
 from asc_bench.api import TransformContext
 from asc_bench.core.errors import UserError

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import spec_file
+from helpers import spec_file
 from pydantic import Field
 from typer.testing import CliRunner
 

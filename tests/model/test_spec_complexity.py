@@ -9,7 +9,7 @@ import pytest
 from asc_bench.model.build import check_complexity
 from asc_bench.spec.validate import load_spec
 
-SPECS = Path(__file__).resolve().parents[1] / "specs"
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 PUBLISHED = {  # spec: (input shape, parameters, MACs, parameter bytes at the spec's precision) — docs/dcase.md §3
     "baseline2023.yaml": ((1, 40, 51), 46_118, 29_472_598, 46_118),

@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import spec_file
-
-from asc_bench.spec.resolve import resolve_for_run
-from asc_bench.spec.validate import load_spec
-from asc_bench.trial.run import run_trial
-
-
-class MemoryReporter:
-    """Keeps reported rows and the last checkpoint state; can start from a given state."""
-
-    def __init__(self, start: dict[str, Any] | None = None) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.states: list[dict[str, Any]] = []
-        self.start = start
-
-    def report(self, metrics: dict[str, Any], state: dict[str, Any]) -> None:
-        self.rows.append(metrics)
-        self.states.append(copy.deepcopy(state))  # as saved to disk: live tensors change later
-
-    def restore(self) -> dict[str, Any] | None:
-        return self.start
-
-
-def _trial(spec_path: Path, out: Path, reporter: MemoryReporter, seed: int = 1):  # noqa: ANN202
-    spec = resolve_for_run(load_spec(spec_path))
-    return run_trial(spec.model_dump(mode="json"), seed, trial_dir=out, trial_id=out.name, reporter=reporter)
+from helpers import spec_file
+from helpers.trials import MemoryReporter, run_one_trial
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +17,7 @@ def two_epoch_spec(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, c
 @pytest.fixture(scope="module")
 def first_run(two_epoch_spec: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     reporter = MemoryReporter()
-    record = _trial(two_epoch_spec, tmp_path_factory.mktemp("a") / "trial", reporter)
+    record = run_one_trial(two_epoch_spec, tmp_path_factory.mktemp("a") / "trial", reporter)
     return record, reporter
 
 
@@ -77,20 +51,20 @@ def test_tensorboard_events_are_written(first_run, tmp_path_factory: pytest.Temp
 
 def test_same_seed_gives_identical_metrics(first_run, two_epoch_spec: Path, tmp_path: Path) -> None:  # noqa: ANN001
     record, _ = first_run
-    again = _trial(two_epoch_spec, tmp_path / "trial", MemoryReporter())
+    again = run_one_trial(two_epoch_spec, tmp_path / "trial", MemoryReporter())
     assert again.metrics == record.metrics
     assert [h["train_loss"] for h in again.history] == [h["train_loss"] for h in record.history]
 
 
 def test_other_seed_gives_other_training(first_run, two_epoch_spec: Path, tmp_path: Path) -> None:  # noqa: ANN001
     record, _ = first_run
-    other = _trial(two_epoch_spec, tmp_path / "trial", MemoryReporter(), seed=2)
+    other = run_one_trial(two_epoch_spec, tmp_path / "trial", MemoryReporter(), seed=2)
     assert other.history[0]["train_loss"] != record.history[0]["train_loss"]
 
 
 def test_resume_from_epoch_checkpoint_equals_uninterrupted(first_run, two_epoch_spec: Path, tmp_path: Path) -> None:  # noqa: ANN001
     record, reporter = first_run
     resumed_reporter = MemoryReporter(start=reporter.states[0])
-    resumed = _trial(two_epoch_spec, tmp_path / "trial", resumed_reporter)
+    resumed = run_one_trial(two_epoch_spec, tmp_path / "trial", resumed_reporter)
     assert [row["epoch"] for row in resumed_reporter.rows] == [2]
     assert resumed.metrics == record.metrics

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import spec_file
-from test_engine import MemoryReporter, _trial
+from helpers import spec_file
+from helpers.trials import MemoryReporter, run_one_trial
 
 from asc_bench.core.errors import UserError
 from asc_bench.evaluation.predict import find_run_records, predict_folder, predict_split, split_accuracy
@@ -30,7 +30,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cache_dir: 
         folder = base / name
         folder.mkdir()
         spec = spec_file(folder, synth_root, transforms=FRONT_END, extra=f"limits: {{param_dtype: {dtype}}}")
-        _trial(spec, folder / "runs" / f"seed{seed}-x", MemoryReporter(), seed=seed)
+        run_one_trial(spec, folder / "runs" / f"seed{seed}-x", MemoryReporter(), seed=seed)
         out[name] = folder / "runs" / f"seed{seed}-x" / RECORD_NAME
     return out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT
+from helpers import ROOT
 from rich.console import Console
 
 from asc_bench.cli.progress import ConsoleRunListener

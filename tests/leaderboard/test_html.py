@@ -13,8 +13,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from helpers.records import BASELINE_DEVICE_ACC, make_record
 from PIL import Image
-from record_factory import BASELINE_DEVICE_ACC, make_record
 
 from asc_bench.leaderboard.entries import Entry
 from asc_bench.leaderboard.html import render_html, write_html
@@ -22,7 +22,7 @@ from asc_bench.leaderboard.reported import ReportedEntry
 from asc_bench.leaderboard.store import load_board
 from asc_bench.records.io import write_record
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make test` installs it)")
 FLAGS = (
