@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from asc_bench.cli.common import console
 from asc_bench.core.errors import UserError
 
 if TYPE_CHECKING:
     from asc_bench.data.check import DatasetReport
 
-console = Console()
+
 data_app = typer.Typer(
     help="Datasets: check one, or write a synthetic one in the real TAU22 layout.", no_args_is_help=True
 )

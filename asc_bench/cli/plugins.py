@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from asc_bench.cli.common import console
 from asc_bench.plugins import registry
 
-console = Console()
 KIND_HELP = ", ".join(registry.KINDS[:-1]) + f" or {registry.KINDS[-1]}."
 plugin_app = typer.Typer(help="Write a new plugin package.", no_args_is_help=True)
 

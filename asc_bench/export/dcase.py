@@ -29,17 +29,19 @@ from asc_bench.records.io import find_records, read_record
 from asc_bench.records.layout import MODEL_NAME
 from asc_bench.records.schema import ResultRecord
 
-DCASE_CLASSES: tuple[str, ...] = (
-    "airport",
-    "bus",
-    "metro",
-    "metro_station",
-    "park",
-    "public_square",
-    "shopping_mall",
-    "street_pedestrian",
-    "street_traffic",
-    "tram",
+DCASE_CLASSES: tuple[str, ...] = tuple(
+    [
+        "airport",
+        "bus",
+        "metro",
+        "metro_station",
+        "park",
+        "public_square",
+        "shopping_mall",
+        "street_pedestrian",
+        "street_traffic",
+        "tram",
+    ]
 )
 """The ten TAU22 scene labels in the column order of the submission CSV (alphabetical; docs/dcase.md §1, §2).
 A fact of the challenge's file format, not of any dataset plugin: the model's class names are checked against it."""

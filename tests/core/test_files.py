@@ -85,7 +85,7 @@ def test_a_scaffolded_package_keeps_the_umask(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    package = tmp_path / "asc-bench-umask_net"
+    package = tmp_path / "asc-bench-umask-net"
     folders = [package, *(p for p in package.rglob("*") if p.is_dir())]
     files = [p for p in package.rglob("*") if p.is_file()]
     assert files and {_mode(p) for p in folders} == {0o755} and {_mode(p) for p in files} == {0o644}
