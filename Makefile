@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: quickstart test lint install chromium
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -26,7 +26,7 @@ from rich.console import Console
 from asc_bench.cli.progress import ConsoleRunListener
 from asc_bench.records.io import read_record
 from asc_bench.records.schema import ResultRecord
-from asc_bench.run.driver import run_spec
+from asc_bench.runner.driver import run_spec
 from asc_bench.spec.validate import validate_spec
 from asc_bench_plugins.datasets.tau22.irs import IR_FOLDER
 from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset

@@ -35,7 +35,7 @@ from asc_bench.cli.progress import ConsoleRunListener
 from asc_bench.data.prepare import prepare_data
 from asc_bench.data.setup import build_data
 from asc_bench.records.io import read_record
-from asc_bench.run.tune import run_experiment, start_ray
+from asc_bench.runner.tune import run_experiment, start_ray
 from asc_bench.search.sweep import plan_sweep
 from asc_bench.spec.resolve import resolve_for_run
 from asc_bench.spec.validate import validate_spec

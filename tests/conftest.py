@@ -42,7 +42,7 @@ def ray_local():
     """One local Ray for all tests that need it: 2 CPUs, no dashboard, short temp path."""
     import ray
 
-    from asc_bench.run.tune import start_ray
+    from asc_bench.runner.tune import start_ray
 
     start_ray(num_cpus=2)
     yield ray
@@ -68,3 +68,15 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cac
     assert done.returncode == 0, done.stdout + done.stderr
     (record,) = (folder / "runs" / "finished").glob("*/*/record.json")
     return record.parent
+
+
+@pytest.fixture(scope="session")
+def run2025(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cache_dir: Path) -> Path:
+    """The folder (spec.yaml, runs/) of one DCASE 2025 run by `asc-bench run`: general model, two device models
+    (helpers.dcase2025), the device-specific system; 1 seed, 2 + 1 epochs."""
+    from helpers.dcase2025 import asc_bench, spec_2025
+
+    folder = tmp_path_factory.mktemp("dcase2025")
+    done = asc_bench("run", str(spec_2025(folder, synth_root)), "--no-leaderboard", cache_dir=cache_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder

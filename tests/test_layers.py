@@ -23,7 +23,7 @@ LAYERS = (
     "evaluation",
     "trial",
     "search",
-    "run",
+    "runner",
     "export",
     "leaderboard",
     "testing",
@@ -43,7 +43,7 @@ class Import:
 
 
 def module_name(path: Path, root: Path) -> str:
-    """``asc_bench/run/driver.py`` → ``asc_bench.run.driver``; ``plugins/x.py`` → ``asc_bench_plugins.x``."""
+    """``asc_bench/runner/driver.py`` → ``asc_bench.runner.driver``; ``plugins/x.py`` → ``asc_bench_plugins.x``."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[0] == "plugins":
         parts[0] = "asc_bench_plugins"
@@ -166,21 +166,24 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"plugins/m.py": "from asc_bench.run import driver\n"}, "only asc_bench.api is allowed"),
+        ({"plugins/m.py": "from asc_bench.runner import driver\n"}, "only asc_bench.api is allowed"),
         ({"plugins/m.py": "def f():\n    from asc_bench.core.errors import UserError\n"}, "only asc_bench.api"),
-        ({"asc_bench/spec/x.py": "def f():\n    from asc_bench.run.driver import run_spec\n"}, "higher layer run"),
+        ({"asc_bench/spec/x.py": "def f():\n    from asc_bench.runner.driver import run_spec\n"}, "higher layer run"),
         (
             {"asc_bench/core/x.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import asc_bench.cli\n"},
             "higher layer cli",
         ),
         ({"asc_bench/data/x.py": "import asc_bench_plugins.caches.memmap\n"}, "imports the plugin"),
-        ({"asc_bench/run/a.py": "from asc_bench.run.b import _helper\n", "asc_bench/run/b.py": ""}, "private _helper"),
+        (
+            {"asc_bench/runner/a.py": "from asc_bench.runner.b import _helper\n", "asc_bench/runner/b.py": ""},
+            "private _helper",
+        ),
         (
             {
-                "asc_bench/run/a.py": "from asc_bench.run import b\n",
-                "asc_bench/run/b.py": "def f():\n    import asc_bench.run.a\n",
+                "asc_bench/runner/a.py": "from asc_bench.runner import b\n",
+                "asc_bench/runner/b.py": "def f():\n    import asc_bench.runner.a\n",
             },
-            "import cycle: asc_bench.run.a -> asc_bench.run.b",
+            "import cycle: asc_bench.runner.a -> asc_bench.runner.b",
         ),
     ],
 )
@@ -193,8 +196,8 @@ def test_a_clean_tree_passes(tmp_path: Path) -> None:
     files = {
         "plugins/m.py": "from asc_bench.api import UserError\nfrom asc_bench_plugins import other\n",
         "plugins/other.py": "",
-        "asc_bench/cli/x.py": "def f():\n    from asc_bench.run.driver import run_spec\n",
-        "asc_bench/run/driver.py": "from asc_bench.spec import model\n",
+        "asc_bench/cli/x.py": "def f():\n    from asc_bench.runner.driver import run_spec\n",
+        "asc_bench/runner/driver.py": "from asc_bench.spec import model\n",
         "asc_bench/spec/model.py": "",
     }
     assert problems(_tree(tmp_path, files)) == []

@@ -22,6 +22,7 @@ import torch
 from asc_bench.api.dataset import ClipTable
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_path
+from asc_bench.core.safe_load import load_tensors
 
 FORMAT = "asc-bench-logits/1"
 _KEYS = ("format", "clip_ids", "logits", "class_names", "sources")
@@ -67,14 +68,7 @@ def save_logits(path: Path | str, logits: LogitsFile) -> Path:
 def load_logits(path: Path | str, *, where: str | None = None) -> LogitsFile:
     """Read and check a logits file (safe loading: ``weights_only=True``)."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"the logits file {path} does not exist.", where=where, fix=_REGENERATE)
-    try:
-        data = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as exc:  # torch raises several types for damaged or foreign files
-        raise UserError(
-            f"{path} cannot be read as a logits file: {type(exc).__name__}: {exc}.", where=where, fix=_REGENERATE
-        ) from None
+    data = load_tensors(path, what="logits file", where=where, fix=_REGENERATE)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise UserError(

@@ -10,6 +10,7 @@ import typer
 
 from asc_bench.cli.common import err_console
 from asc_bench.cli.data import cache_app, data_app
+from asc_bench.cli.export2025 import export_dcase2025_cmd
 from asc_bench.cli.plugins import plugin_app, plugins
 from asc_bench.cli.predict_commands import export_dcase_cmd, predict
 from asc_bench.cli.run_commands import reproduce, run, runs
@@ -21,8 +22,26 @@ app = typer.Typer(
     help="Config-first benchmark harness for low-complexity acoustic scene classification (DCASE Task 1).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from asc_bench import __version__
+
+        typer.echo(f"asc-bench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Config-first benchmark harness for low-complexity acoustic scene classification (DCASE Task 1)."""
+
+
 export_app = typer.Typer(help="Export a run in other formats: the DCASE submission files.", no_args_is_help=True)
 for command in (validate, schema):
     app.command()(command)
@@ -84,6 +103,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(cache_app, name="cache")
 app.add_typer(export_app, name="export")
 export_app.command("dcase")(export_dcase_cmd)
+export_app.command("dcase2025")(export_dcase2025_cmd)
 
 
 def main() -> None:
@@ -101,7 +121,7 @@ def main() -> None:
         err_console.print("[yellow]interrupted[/yellow]")
         raise SystemExit(130) from None
     except RuntimeError as exc:
-        from asc_bench.run.tune import TrialFailed
+        from asc_bench.runner.tune import TrialFailed
 
         if not isinstance(exc, TrialFailed):
             raise

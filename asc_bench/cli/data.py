@@ -193,7 +193,8 @@ def cache_ls(
     verify: Annotated[bool, typer.Option(help="Verify every checksum (reads every cache in full).")] = False,
     cache: CacheOpt = "memmap",
 ) -> None:
-    """List the caches in the cache folder: what they hold, their size and whether they are complete."""
+    """List the caches in the cache folder: what they hold, their size and whether they are complete (with
+    --verify, exit status 2 when any fails its checksums)."""
     cls, folder = _cache_folder(cache, folder)
     entries = cls.inventory(folder, verify=verify)
     where = f"in {folder}" if folder else f"of the {cache} cache (it keeps nothing on disk)"
@@ -216,6 +217,13 @@ def cache_ls(
     console.print(table)
     total = sum(e.size for e in entries)
     console.print(f"{len(entries)} cache(s), {total / 1e6:,.1f} MB")
+    failed = [e for e in entries if not e.ok and not e.building]
+    if verify and failed:
+        console.print(
+            f"[red]{len(failed)} cache(s) failed the check[/red]: the next run rebuilds them, or remove them now "
+            f"with asc-bench cache clear {' '.join(e.key[:12] for e in failed)}"
+        )
+        raise typer.Exit(2)
 
 
 def _holds(parts: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 The library (:mod:`asc_bench.leaderboard`) ranks the entries and writes the files; this module prints. The
 terminal view is compact enough for an 80-column terminal; the Markdown and HTML renderings have every figure.
+Names and titles from records are printed as text: rich markup in them is shown, never interpreted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from asc_bench.leaderboard.entries import Entry, Stat, tables
@@ -24,7 +26,7 @@ DTYPE_SHORT = {"float32": "f32", "float16": "f16", "int8": "int8"}
 
 def _table(title: str) -> Table:
     return Table(
-        title=title,
+        title=escape(title),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -52,13 +54,13 @@ def overall_table(title: str, group: Sequence[Entry]) -> Table:
     for rank, e in enumerate(group, 1):
         table.add_row(
             str(rank),
-            e.name if e.kind == "reported" or one_source else f"{e.name} ({e.source})",
+            escape(e.name if e.kind == "reported" or one_source else f"{e.name} ({e.source})"),
             MISSING if e.runs is None else str(e.runs),
             _short(e.macro_acc, std=True),
             MISSING if e.log_loss is None else f"{e.log_loss.mean:.3f}",
             f"{e.macs / 1e6:.2f}",
             f"{e.param_bytes / 1000:.1f}",
-            DTYPE_SHORT.get(e.param_dtype, e.param_dtype),
+            escape(DTYPE_SHORT.get(e.param_dtype, e.param_dtype)),
             _short(e.seen_acc),
             _short(e.unseen_acc),
         )
@@ -71,7 +73,7 @@ def group_table(title: str, group: Sequence[Entry], attr: str) -> Table:
     table.add_column("#", justify="right")
     names = group_names(group, attr)
     for name in names:
-        table.add_column(name[:4], justify="right")
+        table.add_column(escape(name[:4]), justify="right")
     for rank, e in enumerate(group, 1):
         table.add_row(str(rank), *(_short(getattr(e, attr).get(n)) for n in names))
     return table
@@ -108,11 +110,11 @@ def leaderboard_command(
         committed = committed_folder(entries_dir, formats=formats, sources=sources, add=add)
         if add is not None:
             target = add_entry(sources, committed, add, replace=replace)
-            console.print(f"added entry {add}: {target}")
+            console.print(f"added entry {escape(add)}: {escape(str(target))}")
         for path in publish(committed):
-            console.print(f"wrote {path}")
+            console.print(f"wrote {escape(str(path))}")
         return
     entries = board_entries(sources, entries_dir=entries_dir, reported=reported)
     print_leaderboard(entries, console)
     for path in write_formats(entries, formats, out):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")

@@ -54,7 +54,9 @@ def plugins(
 
 @plugin_app.command("new")
 def plugin_new(
-    name: Annotated[str, typer.Argument(help="The plugin's name, as specs will write it: `type: NAME`.")],
+    name: Annotated[
+        str, typer.Argument(help="The plugin's name (`acme-net` or `acme_net`); specs write it `type: acme_net`.")
+    ],
     kind: Annotated[str, typer.Option(help=f"The plugin kind: {KIND_HELP}")] = "model",
     dir_: Annotated[Path, typer.Option("--dir", help="Folder to create the package folder in.")] = Path("."),
 ) -> None:
@@ -62,7 +64,8 @@ def plugin_new(
     from asc_bench.plugins.scaffold import scaffold_plugin
 
     folder, files = scaffold_plugin(name, kind, dir_)  # type: ignore[arg-type]
-    console.print(f"wrote the {kind} plugin {name!r} to {folder}:")
+    type_name = name.replace("-", "_")
+    console.print(f"wrote the {kind} plugin {type_name!r} (specs: `type: {type_name}`) to {folder}:")
     for relative in files:
         console.print(f"  {relative}")
     console.print(

@@ -11,8 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from asc_bench.model.complexity import ComplexityReport
-from asc_bench.run.events import RunListener, TeacherEvent
-from asc_bench.run.tune import ExperimentOutcome
+from asc_bench.runner.events import RunListener, TeacherEvent
+from asc_bench.runner.tune import ExperimentOutcome
 from asc_bench.search.sweep import ConfigResult, SweepPlan, best
 from asc_bench.spec.model import Spec
 from asc_bench.spec.space import describe
@@ -20,10 +20,10 @@ from asc_bench.spec.space import describe
 BAR_COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
 
 
-def progress_bar(console: Console, *, remaining: bool = False) -> Progress:
+def progress_bar(console: Console, *, remaining: bool = False, transient: bool = False) -> Progress:
     """The progress display of caches and trials: description, bar, count, time, and an info field."""
     extra = (TimeRemainingColumn(),) if remaining else ()
-    return Progress(*BAR_COLUMNS, *extra, TextColumn("{task.fields[info]}"), console=console)
+    return Progress(*BAR_COLUMNS, *extra, TextColumn("{task.fields[info]}"), console=console, transient=transient)
 
 
 class ConsoleRunListener(RunListener):
@@ -44,7 +44,17 @@ class ConsoleRunListener(RunListener):
             " - within limits"
         )
 
+    def search_progress(self, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = progress_bar(self.console, remaining=True, transient=True)
+            self._progress.start()
+            self._overall = self._progress.add_task("validating configurations", total=total, info="")
+        self._progress.update(self._overall, completed=done)
+
     def search_planned(self, spec: Spec, plan: SweepPlan) -> None:
+        if self._progress is not None:  # the validation progress of a large search
+            self._progress.stop()
+            self._progress = None
         if plan.is_sweep:
             self.console.print(
                 f"search ({plan.search}): {plan.num_trials} trials = {plan.num_trials // len(plan.seeds)} "
@@ -55,6 +65,10 @@ class ConsoleRunListener(RunListener):
                 "[bold yellow]warning:[/bold yellow] the dataset has no validation split; the best configuration "
                 f"is chosen on {plan.metric} (tune.select_on_test), so its test scores are optimistic."
             )
+
+    def stage_reused(self, spec: Spec, records: list[Path]) -> None:
+        folder = records[0].parent.parent if records else "?"
+        self.console.print(f"stage {spec.name}: finished before, reusing its {len(records)} trial(s) in {folder}")
 
     def teacher(self, event: TeacherEvent) -> None:
         if event.action == "reused":
@@ -102,7 +116,8 @@ class ConsoleRunListener(RunListener):
         shown = self._shown
         score = result.get(shown)
         text = "" if score is None else f"  {shown} {score:.1%}" if "acc" in shown else f"  {shown} {score:.3f}"
-        info = f"loss {result['train_loss']:.3f}{text}"
+        loss = result.get("train_loss")  # absent for a device-specific system, which is assembled, not trained
+        info = ("assembled" if loss is None else f"loss {loss:.3f}") + text
         progress.update(self._tasks[trial_id], completed=result["epoch"], info=info)
         progress.update(self._overall, advance=1, info="")
 

@@ -24,7 +24,7 @@ def run(
     from asc_bench.cli.leaderboard import print_leaderboard
     from asc_bench.cli.progress import ConsoleRunListener
     from asc_bench.leaderboard.entries import collect
-    from asc_bench.run.driver import run_spec
+    from asc_bench.runner.driver import run_spec
 
     loaded = load(spec, set_)
     run_spec(loaded, listener=ConsoleRunListener(console), address=address, resume=resume)
@@ -54,8 +54,8 @@ def reproduce(
     from asc_bench.cli.progress import ConsoleRunListener
     from asc_bench.cli.tables import print_checks
     from asc_bench.records.io import read_record
-    from asc_bench.run.reproduce import check_tolerance
-    from asc_bench.run.reproduce import reproduce as run_reproduction
+    from asc_bench.runner.reproduce import check_tolerance
+    from asc_bench.runner.reproduce import reproduce as run_reproduction
 
     check_tolerance(tolerance)
     recorded = read_record(record)

@@ -6,14 +6,20 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from asc_bench.run.experiments import count_records, find_experiments
+from asc_bench.runner.experiments import count_records, find_experiments
 
 
 def render_experiments(root: Path, console: Console) -> None:
-    """The table of ``asc-bench runs``: status, trials, best score and path of every experiment."""
-    found = find_experiments(root)
+    """The table of ``asc-bench runs``: status, trials, best score and path of every experiment (a damaged
+    ``experiment.json`` is skipped with a warning)."""
+
+    def skipped(exc: Exception) -> None:
+        console.print(f"[yellow]skipped:[/yellow] {escape(str(exc))}")
+
+    found = find_experiments(root, on_damaged=skipped)
     if not found:
         console.print(f"No experiments under {root}.")
         return
@@ -24,7 +30,7 @@ def render_experiments(root: Path, console: Console) -> None:
         status = state.effective_status()
         colour = {"finished": "green", "failed": "red", "interrupted": "yellow"}.get(status, "cyan")
         table.add_row(
-            state.name,
+            escape(state.name),
             state.started.astimezone().strftime("%Y-%m-%d %H:%M"),
             f"[{colour}]{status}[/{colour}]",
             f"{count_records(folder)}/{state.trials.get('total', '?')}",

@@ -54,17 +54,21 @@ def complexity(
     all_layers: Annotated[bool, typer.Option("--all", help="Show containers too, not only leaf layers.")] = False,
 ) -> None:
     """Count the spec's model (MACs, parameters, bytes) on one clip, layer by layer, against the limits."""
-    from asc_bench.cli.tables import render_complexity_table
+    from asc_bench.cli.tables import render_complexity_table, render_device_table
     from asc_bench.model.build import check_complexity
     from asc_bench.model.complexity import check_limits
 
     loaded = load(spec, set_)
     report = check_complexity(loaded, fused=fused, enforce=False)
     console.print(render_complexity_table(report, show_all=all_layers))
+    devices = render_device_table(report)
+    if devices is not None:
+        console.print(devices)
     check_limits(report, loaded.limits)
     limits = loaded.limits
     console.print(
-        f"[green]within limits[/green]: {report.macs:,} MACs (limit {_limit(limits.max_macs())}), "
+        f"[green]within limits[/green]{' (the largest device model)' if devices else ''}: "
+        f"{report.macs:,} MACs (limit {_limit(limits.max_macs())}), "
         f"{report.param_bytes:,} B at {report.param_dtype} (limit {_limit(limits.max_param_bytes())})"
     )
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from asc_bench.model.complexity import ComplexityReport
-from asc_bench.run.reproduce import Check
+from asc_bench.runner.reproduce import Check
 
 
 def render_complexity_table(report: ComplexityReport, *, show_all: bool = False) -> Table:
@@ -39,6 +39,18 @@ def render_complexity_table(report: ComplexityReport, *, show_all: bool = False)
             f"{la.flop_counter_macs:,}" if la.flop_counter_macs else "-",
             la.note,
         )
+    return table
+
+
+def render_device_table(report: ComplexityReport) -> Table | None:
+    """A device-specific system's models (DCASE 2025: the limits hold for each on its own), or None."""
+    if not report.per_device:
+        return None
+    table = Table(title="Per-device models (each must meet the limits)", title_justify="left")
+    for column in ("model", "MACs", "params", f"bytes at {report.param_dtype}"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, counts in report.per_device.items():
+        table.add_row(name, f"{counts['macs']:,}", f"{counts['params']:,}", f"{counts['param_bytes']:,}")
     return table
 
 

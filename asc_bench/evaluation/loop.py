@@ -3,7 +3,7 @@ Per-epoch scores, the final scores, int8 calibration and predictions all go thro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -32,13 +32,21 @@ def eval_batches(
     )
 
 
+def forward(model: torch.nn.Module, batch: Batch, device_names: Sequence[str]) -> torch.Tensor:
+    """The model's logits for a batch; a device-specific system (``routes_devices``) gets each clip's device name."""
+    if getattr(model, "routes_devices", False):
+        return model(batch.x, [device_names[int(d)] for d in batch.device])
+    return model(batch.x)
+
+
 def predict_logits(
     model: torch.nn.Module, split: PreparedSplit, setup: DataSetup, on_batch: Callable[[int], None] | None = None
 ) -> torch.Tensor:
     """The model's float32 logits for every clip of the split, in split order."""
     model.eval()
     with torch.inference_mode():
-        return torch.cat([model(batch.x).float() for batch in eval_batches(split, setup, on_batch=on_batch)])
+        names = setup.clips.device_names
+        return torch.cat([forward(model, b, names).float() for b in eval_batches(split, setup, on_batch=on_batch)])
 
 
 def evaluate(model: torch.nn.Module, split: PreparedSplit, setup: DataSetup) -> dict[str, Any]:
@@ -48,7 +56,7 @@ def evaluate(model: torch.nn.Module, split: PreparedSplit, setup: DataSetup) -> 
     model.eval()
     with torch.inference_mode():
         for batch in eval_batches(split, setup):
-            metric.update(model(batch.x), batch.label, batch.device, batch.city)
+            metric.update(forward(model, batch, clips.device_names), batch.label, batch.device, batch.city)
     return metric.compute()
 
 

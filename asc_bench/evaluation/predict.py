@@ -16,7 +16,7 @@ float32; an ensemble averages the runs' logits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -26,6 +26,7 @@ import torch
 
 from asc_bench.api.logits import LogitsFile
 from asc_bench.core.errors import UserError
+from asc_bench.core.safe_load import load_tensors
 from asc_bench.core.text import natural_key
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.data.setup import DataSetup, build_data
@@ -40,6 +41,10 @@ from asc_bench.records.schema import ResultRecord
 from asc_bench.spec.model import Spec
 from asc_bench.spec.validate import validate_spec
 
+WEIGHTS_FIX = (
+    "Train the run again (asc-bench run SPEC), or put back its model.pt from where the run came from; asc-bench "
+    "loads only tensors from it."
+)
 PredictSplit = Literal["train", "validation", "test", "all"]
 Precision = Literal["deployed", "float32"]
 Progress = Callable[[int, int], None]
@@ -91,7 +96,7 @@ def load_run(record_path: Path, *, precision: Precision = "deployed") -> Trained
     pipeline = Pipeline(spec.data.transforms, sample_rate=spec.data.sample_rate)
     class_names = tuple(record.metrics.per_class)
     model = build_model(spec, pipeline.input_shape(), len(class_names), record.seed)
-    model.load_state_dict(torch.load(weights, weights_only=True, map_location="cpu"))
+    model.load_state_dict(load_tensors(weights, what="model weights", where=str(record_path), fix=WEIGHTS_FIX))
     model.eval()
     run = TrainedRun(record_path, record, spec, pipeline, class_names, model)
     dtype = spec.limits.param_dtype
@@ -172,7 +177,8 @@ def predict_split(
     return _ensemble(runs, per_run)
 
 
-def _read_clip(path: Path, sample_rate: int) -> torch.Tensor:
+def read_clip(path: Path, sample_rate: int) -> torch.Tensor:
+    """A 1-s WAV clip as a mono float32 waveform at ``sample_rate``; a clear error for anything else."""
     import soundfile as sf
     import torchaudio.functional as AF
 
@@ -196,9 +202,12 @@ def predict_folder(
     precision: Precision = "deployed",
     batch_size: int = 256,
     progress: Progress | None = None,
+    devices: Mapping[str, str] | None = None,
 ) -> LogitsFile:
     """Logits of the runs (averaged) for every ``*.wav`` under ``folder`` (1-s clips, e.g. a DCASE evaluation
-    set ``0.wav`` … ``135729.wav``), keyed by the file name relative to ``folder``, in natural order."""
+    set ``0.wav`` … ``135729.wav``), keyed by the file name relative to ``folder``, in natural order.
+    ``devices`` (file name → device id, DCASE 2025) routes each clip of a device-specific system to its device's
+    model; files it does not name are "unknown" (the general model)."""
     folder = Path(folder)
     files = sorted(
         (p for p in folder.rglob("*") if p.suffix.lower() == ".wav" and p.is_file()),
@@ -212,9 +221,12 @@ def predict_folder(
     with torch.inference_mode():
         for start in range(0, len(files), batch_size):
             chunk = files[start : start + batch_size]
-            waves = {rate: torch.stack([_read_clip(p, rate) for p in chunk]) for rate in rates}
+            waves = {rate: torch.stack([read_clip(p, rate) for p in chunk]) for rate in rates}
+            names = [devices.get(p.relative_to(folder).as_posix(), "unknown") for p in chunk] if devices else None
             for run, out in zip(runs, outputs, strict=True):
-                out.append(run.model(run.pipeline.model_inputs(waves[run.pipeline.sample_rate])).float())
+                x = run.pipeline.model_inputs(waves[run.pipeline.sample_rate])
+                routed = names is not None and getattr(run.model, "routes_devices", False)
+                out.append((run.model(x, names) if routed else run.model(x)).float())
             if progress:
                 progress(start + len(chunk), len(files))
     ids = [p.relative_to(folder).as_posix() for p in files]

@@ -24,6 +24,7 @@ import yaml
 
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_write_text
+from asc_bench.core.safe_load import load_tensors
 from asc_bench.core.text import natural_key
 from asc_bench.records.io import find_records, read_record
 from asc_bench.records.layout import MODEL_NAME
@@ -191,12 +192,12 @@ def meta(record: ResultRecord, label: str, split: int, *, nonzero_params: int | 
 
 def nonzero_parameters(trial_dir: Path) -> int | None:
     """Non-zero parameter values in the trial's saved weights (BatchNorm statistics excluded); None without them."""
-    import torch
+    from asc_bench.evaluation.predict import WEIGHTS_FIX
 
     path = trial_dir / MODEL_NAME
     if not path.is_file():
         return None
-    state = torch.load(path, weights_only=True, map_location="cpu")
+    state = load_tensors(path, what="model weights", fix=WEIGHTS_FIX)
     skip = ("running_mean", "running_var", "num_batches_tracked")
     return int(sum(int((v != 0).sum()) for k, v in state.items() if not k.endswith(skip) and v.is_floating_point()))
 

@@ -110,6 +110,8 @@ def collect(
     for root in paths:
         for path in find_records(Path(root)):
             record = read_record(path)
+            if record.spec.get("trainer", {}).get("device_models", {}).get("role") == "device":
+                continue  # one device's fine-tuned model alone: ranked as part of its system (DCASE 2025)
             digest = record_digest(record)
             d = record.dataset
             key = (source or str(root), record.spec_hash, d.type, d.split, d.identity or d.fingerprint)

@@ -1,4 +1,5 @@
-"""Machine-readable leaderboards: CSV (one row per entry) and JSON (tables of entries).
+"""Machine-readable leaderboards: CSV (one row per entry; text that a spreadsheet would run as a formula starts
+with an apostrophe) and JSON (tables of entries).
 
 Scores are fractions (0.5699, not 56.99 %) with full precision; ``*_std`` is the sample std over seeds (or the
 published spread, empty when none was given). Record paths are relative to the written file's folder.
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from asc_bench.leaderboard.entries import Entry, Stat, tables
-from asc_bench.leaderboard.format import group_names, link
+from asc_bench.leaderboard.format import csv_cell, group_names, link
 
 JSON_FORMAT = {"format": "asc-bench leaderboard", "version": 1}
 _STATS = ("macro_acc", "macro_acc_float32", "micro_acc", "log_loss", "seen_acc", "unseen_acc")
@@ -86,7 +87,7 @@ def render_csv(entries: Sequence[Entry], base: Path | None = None) -> str:
     header += ["citation", "url", "records"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow(map(csv_cell, header))
     for title, group in boards:
         for rank, e in enumerate(group, 1):
             d = e.dataset
@@ -101,5 +102,5 @@ def render_csv(entries: Sequence[Entry], base: Path | None = None) -> str:
                 row += [_num(values[n].mean if values.get(n) else None) for n in columns[attr]]
             records = [link(Path(p), base) for p in e.records] if e.kind == "measured" else []
             row += [e.citation, e.url, " ".join(records)]
-            writer.writerow(row)
+            writer.writerow(map(csv_cell, row))
     return out.getvalue()

@@ -7,10 +7,13 @@ reported figure), shown only when there is one.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from asc_bench.leaderboard.entries import Entry, Stat
+from asc_bench.leaderboard.reported import web_url
 
 MISSING = "–"
 UNSEEN_MARK = "†"
@@ -22,6 +25,9 @@ INTRO = (
     "different data, and measured and reported entries, are never ranked in one table."
 )
 """The paragraph under the title of the Markdown and HTML leaderboards."""
+_MD_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|(?<![^\W_])_|_(?![^\W_])")  # "_" inside a word is plain text
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def spread(stat: Stat) -> bool:
@@ -68,6 +74,22 @@ def size_cells(e: Entry) -> list[str]:
     return [f"{e.macs / 1e6:.2f}", f"{e.params:,}", f"{e.param_bytes / 1000:.2f}", e.param_dtype]
 
 
+def md_text(text: str) -> str:
+    """Free text for one Markdown line or table cell: whitespace (newlines too) collapsed, and every character
+    that could start markup, a link, raw HTML or a cell border backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\g<0>", " ".join(text.split()))
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``, tab or CR gets a
+    leading apostrophe (numbers pass unchanged); a CR becomes a newline, which the writer quotes."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in _FORMULA_START and not _NUMBER.fullmatch(value):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def link(target: Path | str, base: Path | None) -> str:
     """``target`` relative to ``base`` (the folder of the file being written), POSIX style; URLs unchanged."""
     if isinstance(target, str):
@@ -77,10 +99,11 @@ def link(target: Path | str, base: Path | None) -> str:
     return Path(os.path.relpath(Path(target).resolve(), Path(base).resolve())).as_posix()
 
 
-def entry_link(e: Entry, base: Path | None) -> str:
-    """Where a row's name links to: the published source, or its first record's folder."""
+def entry_link(e: Entry, base: Path | None) -> str | None:
+    """Where a row's name links to: the published source (http/https only, else no link), or its first record's
+    folder (percent-encoded, so that no folder name reads as a scheme)."""
     if e.kind == "reported":
-        return e.url
+        return web_url(e.url)
     if len(e.records) == 1:
-        return link(Path(e.records[0]), base)
-    return link(Path(os.path.commonpath([Path(p).resolve().parent for p in e.records])), base)
+        return quote(link(Path(e.records[0]), base))
+    return quote(link(Path(os.path.commonpath([Path(p).resolve().parent for p in e.records])), base))

@@ -26,6 +26,7 @@ from asc_bench.leaderboard.format import (
     spread,
     unseen,
 )
+from asc_bench.leaderboard.reported import web_url
 from asc_bench.leaderboard.svg import device_bars, scatter
 from asc_bench.spec.limits import DCASE_MACS, DCASE_PARAM_BYTES
 
@@ -114,9 +115,13 @@ def _mean_cell(stat: Stat | None) -> str:
     return f'<td data-value="{stat.mean!r}" title="± {100 * stat.std:.2f}">{pct(stat, std=False)}</td>'
 
 
+def _anchor(text: str, href: str | None) -> str:
+    """``text`` escaped, linked to ``href`` when there is one (callers pass http(s) URLs or encoded paths)."""
+    return escape(text) if href is None else f'<a href="{escape(href)}">{escape(text)}</a>'
+
+
 def _name_cell(e: Entry, base: Path | None) -> str:
-    href = escape(entry_link(e, base))
-    return f'<td class="text" data-value="{escape(e.name.lower())}"><a href="{href}">{escape(e.name)}</a></td>'
+    return f'<td class="text" data-value="{escape(e.name.lower())}">{_anchor(e.name, entry_link(e, base))}</td>'
 
 
 def _table(table_id: str, headers: Sequence[tuple[str, bool]], rows: Sequence[str]) -> str:
@@ -147,7 +152,8 @@ def _overall(table_id: str, group: Sequence[Entry], base: Path | None) -> str:
         cells += [_stat_cell(e.micro_acc), _stat_cell(e.log_loss, as_loss=True)]
         cells += [_stat_cell(e.seen_acc), _stat_cell(e.unseen_acc)]
         cells += [_num_cell(f"{e.macs / 1e6:.2f}", e.macs), _num_cell(f"{e.params:,}", e.params)]
-        cells += [_num_cell(f"{e.param_bytes / 1000:.2f}", e.param_bytes), f'<td class="text">{e.param_dtype}</td>']
+        cells.append(_num_cell(f"{e.param_bytes / 1000:.2f}", e.param_bytes))
+        cells.append(f'<td class="text">{escape(e.param_dtype)}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>\n")
     return _table(table_id, headers, rows)
 
@@ -185,8 +191,8 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
     sid = f"t{index}"
     kind = group[0].kind
     parts = [
-        f'<section id="{sid}" data-kind="{kind}">',
-        f'<h2><span class="kind {kind}">{kind}</span>{escape(title)}</h2>',
+        f'<section id="{sid}" data-kind="{escape(kind)}">',
+        f'<h2><span class="kind {escape(kind)}">{escape(kind)}</span>{escape(title)}</h2>',
         "<h3>Overall</h3>",
         _overall(f"{sid}-overall", group, base),
     ]
@@ -202,7 +208,7 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
         parts += ['<div class="plots">', *_plots(group, devices), "</div>"]
     notes = [
         f"<li><b>{escape(e.name)}</b>: "
-        + (f'<a href="{escape(e.url)}">{escape(e.citation)}</a>. ' if e.citation else "")
+        + (f"{_anchor(e.citation, web_url(e.url))}. " if e.citation else "")
         + escape(e.note)
         + "</li>"
         for e in group

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from asc_bench.core.files import atomic_write_text
 from asc_bench.leaderboard.entries import Entry, tables
@@ -17,27 +18,35 @@ from asc_bench.leaderboard.format import (
     entry_link,
     group_names,
     loss,
+    md_text,
     pct,
     runs_text,
     size_cells,
     unseen,
 )
 
+URL_SAFE = ":/?#[]@!$&'*+,;=%~"
+"""Characters kept as they are in a link target; spaces, parentheses, ``<>``, ``|`` and quotes are
+percent-encoded, so that a target cannot end the link or the table cell."""
+
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A table of plain-text headers (escaped here) and cells that are already Markdown (escaped by the caller)."""
     align = ["---" if h in ("system", "dtype", "source", "seeds") else "---:" for h in headers]
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines = ["| " + " | ".join(map(md_text, headers)) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return [*lines, ""]
 
 
 def _md_name(e: Entry, base: Path | None) -> str:
-    return f"[{e.name}]({entry_link(e, base)})"
+    target = entry_link(e, base)
+    return md_text(e.name) if target is None else f"[{md_text(e.name)}]({quote(target, safe=URL_SAFE)})"
 
 
 def _md_note(e: Entry) -> str:
-    """``- **name**: citation. note`` under a table."""
-    return f"- **{e.name}**: " + " ".join(part for part in (f"{e.citation}." if e.citation else "", e.note) if part)
+    """``- **name**: citation. note`` under a table (every part escaped: a description stays one line of text)."""
+    parts = (f"{md_text(e.citation)}." if e.citation else "", md_text(e.note))
+    return f"- **{md_text(e.name)}**: " + " ".join(part for part in parts if part)
 
 
 def markdown_tables(title: str, group: Sequence[Entry], base: Path | None) -> list[str]:
@@ -50,19 +59,19 @@ def markdown_tables(title: str, group: Sequence[Entry], base: Path | None) -> li
     rows = [
         [
             *h,
-            *([e.source] if sources else []),
-            runs_text(e),
+            *([md_text(e.source)] if sources else []),
+            md_text(runs_text(e)),
             pct(e.macro_acc),
             *([pct(e.macro_acc_float32)] if measured else []),
             pct(e.micro_acc),
             loss(e.log_loss),
             pct(e.seen_acc),
             pct(e.unseen_acc),
-            *size_cells(e),
+            *map(md_text, size_cells(e)),
         ]
         for h, e in zip(head, group, strict=True)
     ]
-    lines = [f"## {title}", "", "### Overall", ""]
+    lines = [f"## {md_text(title)}", "", "### Overall", ""]
     lines += _md_table([*headers, "MMAC", "params", "param kB", "dtype"], rows)
     for label, attr in (("class", "per_class"), ("device", "per_device"), ("city", "per_city")):
         names = group_names(group, attr)

@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from asc_bench.core.errors import UserError
 from asc_bench.core.strict import StrictModel
+from asc_bench.spec.limits import ParamDtype
 
 REPORTED_SCHEMA_VERSION = 1
+
+
+def web_url(url: str) -> str | None:
+    """``url`` when it is an http(s) address, else ``None`` (``javascript:``, ``data:`` and the like are never
+    linked)."""
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
+
+
+def _http_url(url: str) -> str:
+    if web_url(url) is None:
+        raise ValueError(f"{url!r} is not an http:// or https:// address")
+    return url
 
 
 class Score(StrictModel):
@@ -40,7 +54,7 @@ class ReportedComplexity(StrictModel):
     macs: int
     params: int
     param_bytes: int
-    param_dtype: str
+    param_dtype: ParamDtype
 
 
 class ReportedMetrics(StrictModel):
@@ -61,7 +75,7 @@ class ReportedEntry(StrictModel):
     kind: Literal["reported"] = "reported"
     name: str
     citation: str = Field(description="Who published the figures, and where.")
-    url: str
+    url: Annotated[str, AfterValidator(_http_url)] = Field(description="Where the figures were published (http/https).")
     note: str = ""
     runs: int | None = Field(None, description="How many training runs the published figures average.")
     seen_devices: list[str] = Field(default_factory=list, description="Devices in the training split.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from asc_bench.api.devices import device_models_of
 from asc_bench.data.pipeline import Pipeline
 from asc_bench.model.complexity import ComplexityReport, check_limits, count_complexity
 from asc_bench.plugins import registry
@@ -11,9 +12,19 @@ from asc_bench.spec.model import Spec
 
 
 def build_model(spec: Spec, input_shape: tuple[int, ...], num_classes: int, seed: int) -> torch.nn.Module:
-    """The spec's model, initialised deterministically from ``seed``."""
+    """The spec's model, initialised deterministically from ``seed``; for the device-specific system of a
+    ``device_models`` trainer (DCASE 2025), a :class:`DeviceRouter` of the general and the device models."""
     torch.manual_seed(seed)
-    return registry.build("model", spec.model, where="model", input_shape=input_shape, num_classes=num_classes)
+
+    def make() -> torch.nn.Module:
+        return registry.build("model", spec.model, where="model", input_shape=input_shape, num_classes=num_classes)
+
+    devices = device_models_of(spec.trainer)
+    if devices is not None and devices.role == "system":
+        from asc_bench.model.devices import build_router
+
+        return build_router(make, devices.devices)
+    return make()
 
 
 def dataset_num_classes(spec: Spec) -> int:

@@ -9,7 +9,7 @@ two disagree carry the reason, so that a surprising count can be explained rathe
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from asc_bench.core.errors import UserError
@@ -45,16 +45,32 @@ class ComplexityReport:
     input_shape: tuple[int, ...]
     flop_counter_macs: int
     layers: list[LayerCount] = field(default_factory=list)
+    per_device: dict[str, dict[str, int]] | None = None  # a device-specific system: each model's counts
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict for result records."""
         d = asdict(self)
         d["input_shape"] = list(self.input_shape)
+        if self.per_device is None:  # a single model: records keep their former shape
+            d.pop("per_device")
         return d
 
     def largest(self, measure: Literal["macs", "params"], n: int = 5) -> list[LayerCount]:
         """The ``n`` layers with the most MACs or parameters."""
         return sorted((la for la in self.layers if getattr(la, measure) > 0), key=lambda la: -getattr(la, measure))[:n]
+
+
+def _system_report(reports: dict[str, ComplexityReport]) -> ComplexityReport:
+    """A device-specific system's complexity: the maxima over its models (each must meet the limits on its own),
+    the layer table of the largest, and every model's figures in ``per_device``."""
+    largest = max(reports.values(), key=lambda r: (r.macs, r.params))
+    return replace(
+        largest,
+        macs=max(r.macs for r in reports.values()),
+        params=max(r.params for r in reports.values()),
+        param_bytes=max(r.param_bytes for r in reports.values()),
+        per_device={n: {"macs": r.macs, "params": r.params, "param_bytes": r.param_bytes} for n, r in reports.items()},
+    )
 
 
 def param_bytes(params: int, param_dtype: str) -> int:
@@ -74,6 +90,11 @@ def count_complexity(
 
     if param_dtype not in PARAM_DTYPE_BYTES:
         raise ValueError(f"param_dtype must be one of {sorted(PARAM_DTYPE_BYTES)}, not {param_dtype!r}")
+    if getattr(model, "routes_devices", False):  # a device-specific system: every model counted on its own
+        members = model.members()  # type: ignore[operator]
+        return _system_report(
+            {n: count_complexity(m, input_shape, param_dtype=param_dtype, fused=fused) for n, m in members.items()}
+        )
     work = copy.deepcopy(model).cpu().eval()
     if fused:
         fuse_conv_bn(work)

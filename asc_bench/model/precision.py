@@ -29,6 +29,10 @@ def deploy_model(
     """
     if param_dtype == "float32":
         return model
+    if getattr(model, "routes_devices", False):  # a device-specific system: each model deployed on its own
+        from asc_bench.model.devices import map_members
+
+        return map_members(model, lambda member: deploy_model(member, param_dtype, calibration_batches)).eval()
     if param_dtype == "float16":
         return round_to_float16(model)
     if param_dtype == "int8":

@@ -11,7 +11,7 @@ from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_folder
 from asc_bench.plugins import registry
 
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 DEFAULT_SPEC = {
     "dataset": "{type: tau22, root: data/synth}",
@@ -42,10 +42,11 @@ def names_for(name: str, kind: registry.Kind) -> PluginNames:
         raise UserError(f"--kind {kind!r} is not a plugin kind.", fix=f"Use one of: {', '.join(registry.KINDS)}.")
     if not NAME_PATTERN.match(name):
         raise UserError(
-            f"{name!r} is not a valid plugin name: use lower-case letters, digits and underscores, starting with "
-            "a letter (at most 40 characters).",
+            f"{name!r} is not a valid plugin name: use lower-case letters, digits, underscores and hyphens, "
+            "starting with a letter (at most 40 characters).",
             fix="For example `asc-bench plugin new my_cnn --kind model`.",
         )
+    name = name.replace("-", "_")  # acme-net: distribution asc-bench-acme-net, module and spec type acme_net
     cls = "".join(part.capitalize() for part in name.split("_") if part)
     return PluginNames(name, kind, f"asc-bench-{name.replace('_', '-')}", f"asc_bench_{name}", cls)
 
@@ -104,10 +105,10 @@ def scaffold_plugin(name: str, kind: registry.Kind = "model", parent: Path = Pat
     folder and a name an installed plugin of that kind already has.
     """
     n = names_for(name, kind)
-    installed = registry.available(kind).get(name)
+    installed = registry.available(kind).get(n.name)
     if installed is not None:
         raise UserError(
-            f"a {kind} plugin named {name!r} is already installed (from {installed.label}).",
+            f"a {kind} plugin named {n.name!r} is already installed (from {installed.label}).",
             fix="Choose another name: specs name plugins by it, so it must be unique among installed plugins.",
         )
     target = Path(parent).expanduser().absolute() / n.dist

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic needs this TypedDict before Python 3.12
 
 from asc_bench.core.strict import StrictModel
+from asc_bench.spec.limits import ParamDtype
 
 SCHEMA_VERSION = 2
 """Version 2 added ``environment.device``, ``complexity.macs_fused``/``params_fused`` and ``dataset.identity``."""
@@ -65,7 +66,7 @@ class Complexity(BaseModel):
     macs: int
     params: int
     param_bytes: int
-    param_dtype: str
+    param_dtype: ParamDtype
     input_shape: list[int]
     fused: bool = False
     macs_fused: int | None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,12 @@ from asc_bench.spec.hashing import spec_hash
 from asc_bench.spec.model import Spec
 from asc_bench.spec.resolve import resolve_for_run
 from asc_bench.spec.space import apply_values, describe, get_value
-from asc_bench.spec.validate import validate_spec
+from asc_bench.spec.validate import SpecModels, validate_spec
 
-SEARCH_FIELDS = ("space", "num_samples", "search", "scheduler")
+SEARCH_FIELDS = ("space", "num_samples", "search", "scheduler", "max_trials")
 """Fields a sampled configuration's spec drops: it is one concrete configuration, re-runnable alone."""
+PROGRESS_EVERY = 100
+"""Configurations validated between two progress reports."""
 
 
 @dataclass(frozen=True)
@@ -51,31 +54,45 @@ class SweepPlan:
         return self.metric is not None
 
 
-def concrete_spec(base: dict[str, Any], values: dict[str, Any], *, resolve: bool = False) -> dict[str, Any]:
+def concrete_spec(
+    base: dict[str, Any], values: dict[str, Any], *, resolve: bool = False, models: SpecModels | None = None
+) -> dict[str, Any]:
     """The spec of one sampled configuration: ``values`` written in, search fields dropped, validated as a
     full spec (a clear error naming the sample otherwise), named ``<name>.<first 6 of its hash>`` and, in
-    the driver, ``resolve``-d (absolute paths)."""
+    the driver, ``resolve``-d (absolute paths). ``models`` reuses spec models across configurations."""
     data = apply_values(base, values)
     data["tune"] = {k: v for k, v in data.get("tune", {}).items() if k not in SEARCH_FIELDS}
-    spec = validate_spec(data, source=f"sampled configuration ({describe(values)})")
+    spec = validate_spec(data, source=f"sampled configuration ({describe(values)})", models=models)
     if resolve:
         spec = resolve_for_run(spec)
     name = f"{base['name']}.{spec_hash(spec)[:6]}"
     return spec.model_copy(update={"name": name}).model_dump(mode="json")
 
 
-def _check_sample(base: dict[str, Any], values: dict[str, Any], checked: set[str]) -> dict[str, Any]:
-    """Validate one configuration, check its model against the limits (once per distinct model) and
-    return its values as trials must see them."""
-    data = concrete_spec(base, values, resolve=True)
+@dataclass
+class _Checked:
+    """What a plan has validated so far: spec models, configurations (as trials see them), models' sizes."""
+
+    models: SpecModels = field(default_factory=dict)
+    configurations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    complexity: set[str] = field(default_factory=set)
+
+
+def _check_sample(base: dict[str, Any], values: dict[str, Any], checked: _Checked) -> dict[str, Any]:
+    """Validate one configuration (each distinct one once), check its model against the limits (once per
+    distinct model section) and return its values as trials must see them."""
+    seen = json.dumps(values, sort_keys=True, default=str)
+    if seen in checked.configurations:
+        return checked.configurations[seen]
+    data = concrete_spec(base, values, resolve=True, models=checked.models)
     key = json.dumps([data["model"], data["data"]["transforms"], data["data"]["sample_rate"], data["limits"]])
-    if key not in checked:
+    if key not in checked.complexity:
         try:
-            check_complexity(validate_spec(data))
+            check_complexity(validate_spec(data, models=checked.models))
         except UserError as exc:
             raise UserError(f"sampled configuration ({describe(values)}): {exc}") from None
-        checked.add(key)
-    return {key: get_value(data, key) for key in values}
+        checked.complexity.add(key)
+    return checked.configurations.setdefault(seen, {key: get_value(data, key) for key in values})
 
 
 def _metric(spec: Spec) -> tuple[str, bool]:
@@ -106,9 +123,9 @@ def _require_optuna() -> None:
         ) from None
 
 
-def plan_sweep(spec: Spec) -> SweepPlan:
+def plan_sweep(spec: Spec, progress: Callable[[int, int], None] | None = None) -> SweepPlan:
     """Check a spec's search and draw its configurations; every problem is a :class:`UserError` here,
-    before any trial starts."""
+    before any trial starts. ``progress(done, total)`` follows the validation of the configurations."""
     tune = spec.tune
     seeds = list(spec.seeds)
     if not tune.space:
@@ -134,7 +151,7 @@ def plan_sweep(spec: Spec) -> SweepPlan:
         )
     metric, on_test = _metric(spec)
     base = spec.model_dump(mode="json")
-    checked: set[str] = set()
+    checked = _Checked()
     if tune.search.type == "optuna":
         _require_optuna()
         grid = [key for key, dim in tune.space.items() if dim.kind == "grid"]
@@ -151,9 +168,12 @@ def plan_sweep(spec: Spec) -> SweepPlan:
                 choices[key] = probed
         trials = tune.num_samples * len(seeds)
         return SweepPlan(metric, tune.best_mode, "optuna", seeds, trials, choices=choices, on_test=on_test)
-    samples = [
-        _check_sample(base, values, checked) for values in expand(tune.space, tune.num_samples, tune.search.seed)
-    ]
+    drawn = expand(tune.space, tune.num_samples, tune.search.seed)
+    samples = []
+    for i, values in enumerate(drawn, 1):
+        samples.append(_check_sample(base, values, checked))
+        if progress and (i % PROGRESS_EVERY == 0 or i == len(drawn)):
+            progress(i, len(drawn))
     return SweepPlan(metric, tune.best_mode, "random", seeds, len(samples) * len(seeds), samples, on_test=on_test)
 
 

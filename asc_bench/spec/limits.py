@@ -12,15 +12,18 @@ ParamDtype = Literal["float32", "float16", "int8"]
 PARAM_DTYPE_BYTES: dict[str, int] = {"float32": 4, "float16": 2, "int8": 1}
 DCASE_MACS = 30_000_000
 DCASE_PARAM_BYTES = 128_000
+DCASE_PRESETS = ("dcase", "dcase2025")
 
 
 class Limits(StrictModel):
     """The complexity limits a spec's model must meet (the ``limits:`` section)."""
 
-    preset: Literal["dcase", "none"] | None = Field(
+    preset: Literal["dcase", "dcase2025", "none"] | None = Field(
         "dcase",
         description="Named limits: 'dcase' = 30,000,000 MACs and 128,000 parameter bytes (DCASE 2022-2024 "
-        "Task 1); 'none' (or null) = no limits, e.g. for a distillation teacher. Explicit numbers override.",
+        "Task 1); 'dcase2025' = the same limits for each device model on its own, plus the 2025 rules (train on "
+        "split25 only, never choose on the test split); 'none' (or null) = no limits, e.g. for a distillation "
+        "teacher. Explicit numbers override.",
     )
     macs: int | None = Field(
         None, ge=1, description="Maximum multiply-accumulates for one clip at batch 1 (overrides the preset)."
@@ -38,13 +41,13 @@ class Limits(StrictModel):
         """The effective MAC limit, or None for no limit."""
         if self.macs is not None:
             return self.macs
-        return DCASE_MACS if self.preset == "dcase" else None
+        return DCASE_MACS if self.preset in DCASE_PRESETS else None
 
     def max_param_bytes(self) -> int | None:
         """The effective parameter-memory limit in bytes, or None for no limit."""
         if self.param_bytes is not None:
             return self.param_bytes
-        return DCASE_PARAM_BYTES if self.preset == "dcase" else None
+        return DCASE_PARAM_BYTES if self.preset in DCASE_PRESETS else None
 
     def resolved(self) -> dict[str, Any]:
         """The effective limits, for result records: ``{"macs", "param_bytes", "param_dtype"}``."""

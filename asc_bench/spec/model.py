@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Union
 
-from pydantic import Field, create_model
+from pydantic import Field, create_model, field_validator
 
 from asc_bench.api.config import PluginConfig
 from asc_bench.api.trainer import TrainerConfig
@@ -37,6 +37,27 @@ class Spec(StrictModel):
     tune: TuneSection = Field(default_factory=TuneSection)
     runtime: RuntimeSection = Field(default_factory=RuntimeSection)
     output: OutputSection = Field(default_factory=OutputSection)
+
+    @field_validator("name")
+    @classmethod
+    def _a_folder_inside_the_output(cls, name: str) -> str:
+        if name in (".", ".."):
+            raise ValueError(
+                f"{name!r} cannot name an experiment: its folder output.dir/{name} would be the output folder itself "
+                "or its parent; use a name with a letter or digit, e.g. quickstart"
+            )
+        return name
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+        if repeated:
+            raise ValueError(
+                f"seed {', '.join(map(str, repeated))} is listed more than once: the same seed trains the same model "
+                "again; list each seed once"
+            )
+        return seeds
 
 
 def _plugin_union(kind: registry.Kind, names: list[str]) -> Any:

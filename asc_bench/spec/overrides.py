@@ -9,6 +9,7 @@ import yaml
 
 from asc_bench.core.errors import UserError
 from asc_bench.core.text import parse_dotted
+from asc_bench.spec.yaml_positions import PathKey, Position
 
 
 def parse_override(text: str) -> tuple[list[str | int], Any]:
@@ -44,3 +45,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         else:
             raise UserError(f"--set {text}: cannot set {last!r} there.", fix="Check the path.")
     return raw
+
+
+def override_positions(positions: dict[PathKey, Position], overrides: list[str]) -> dict[PathKey, Position]:
+    """The positions of a spec file with each ``--set`` value (and everything under it) pointing at its argument,
+    so that an error in a value given on the command line names the ``--set``, not the file's line."""
+    result = dict(positions)
+    for text in overrides:
+        path = tuple(parse_override(text)[0])
+        result = {key: where for key, where in result.items() if key[: len(path)] != path}
+        result[path] = f"--set {text}"
+    return result

@@ -78,6 +78,12 @@ class TuneSection(StrictModel):
         None, ge=1, description="At most this many trials at once (default: as many as resources allow)."
     )
     max_failures: int = Field(2, ge=0, description="Retries of a crashed trial, each from its last epoch checkpoint.")
+    max_trials: int = Field(
+        10_000,
+        ge=1,
+        description="A search planning more trials (configurations x seeds) is refused before anything runs; "
+        "raise it for a larger search on purpose.",
+    )
     storage: str | None = Field(
         None,
         description="Where Ray Tune keeps experiment state and checkpoints: a folder shared by every node or a "

@@ -4,6 +4,7 @@ those plugins, and every error mapped back to ``file:line:col: field: problem``.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from asc_bench.core.errors import UserError
 from asc_bench.plugins import registry
 from asc_bench.spec.hashing import semantic_dict
 from asc_bench.spec.model import PLUGIN_SLOTS, TRANSFORMS_PATH, Spec, build_spec_model
-from asc_bench.spec.overrides import apply_overrides
+from asc_bench.spec.overrides import apply_overrides, override_positions
 from asc_bench.spec.space import check_space
 from asc_bench.spec.yaml_positions import PathKey, Position, load_yaml
 
@@ -69,7 +70,10 @@ def _named_plugins(
 def _where(source: str, positions: dict[PathKey, Position], path: PathKey, field: str) -> str:
     for cut in range(len(path), -1, -1):
         if path[:cut] in positions:
-            line, col = positions[path[:cut]]
+            position = positions[path[:cut]]
+            if isinstance(position, str):  # the value came from a --set argument
+                return f"{position}: {field}"
+            line, col = position
             return f"{source}:{line}:{col}: {field}"
     return f"{source}: {field}"
 
@@ -112,8 +116,19 @@ def _format_errors(exc: ValidationError, raw: Any, source: str, positions: dict[
     return "; ".join(parts)
 
 
-def validate_spec(raw: Any, *, source: str = "<spec>", positions: dict[PathKey, Position] | None = None) -> Spec:
-    """Validate spec data (already parsed) and return the typed spec; errors name file:line:col and field."""
+SpecModels = dict[tuple[tuple[str, tuple[str, ...]], ...], type[Spec]]
+"""Spec models already built, by the plugins they name (a search validates thousands of configurations)."""
+
+
+def validate_spec(
+    raw: Any,
+    *,
+    source: str = "<spec>",
+    positions: dict[PathKey, Position] | None = None,
+    models: SpecModels | None = None,
+) -> Spec:
+    """Validate spec data (already parsed) and return the typed spec; errors name file:line:col and field.
+    ``models`` keeps the spec models built for each set of plugin names, for callers that validate many specs."""
     positions = positions or {}
     if not isinstance(raw, dict):
         raise UserError("a spec must be a YAML mapping (name:, data:, model:, trainer: ...).", where=source)
@@ -121,7 +136,9 @@ def validate_spec(raw: Any, *, source: str = "<spec>", positions: dict[PathKey, 
     if isinstance(raw.get("data"), dict):
         raw["data"].setdefault("cache", dict(DEFAULT_CACHE))
     names = _named_plugins(raw, source, positions)
-    model = build_spec_model(names)
+    models = {} if models is None else models
+    key = tuple((kind, tuple(found)) for kind, found in names.items())
+    model = models.get(key) or models.setdefault(key, build_spec_model(names))
     try:
         spec = model.model_validate(raw)
     except ValidationError as exc:
@@ -135,7 +152,25 @@ def validate_spec(raw: Any, *, source: str = "<spec>", positions: dict[PathKey, 
         semantic=semantic_dict(spec),
         where=lambda key: _where(source, positions, ("tune", "space", key), f"tune.space.{key}"),
     )
+    check_trial_count(spec, _where(source, positions, ("tune", "num_samples"), "tune.num_samples"))
     return spec
+
+
+def check_trial_count(spec: Spec, where: str = "tune.num_samples") -> None:
+    """Refuse a search of more than ``tune.max_trials`` trials (samples x grid combinations x seeds), before
+    any configuration is drawn."""
+    tune = spec.tune
+    grid = math.prod(len(dim.args) for dim in tune.space.values() if dim.kind == "grid")
+    grid = grid if tune.search.type != "optuna" else 1
+    trials = tune.num_samples * grid * len(spec.seeds)
+    if trials > tune.max_trials:
+        raise UserError(
+            f"the search would run {trials:,} trials ({tune.num_samples:,} samples"
+            + (f" x {grid:,} grid combinations" if grid > 1 else "")
+            + f" x {len(spec.seeds)} seed(s)), more than tune.max_trials ({tune.max_trials:,}).",
+            where=where,
+            fix="Lower tune.num_samples (or the grid), or set tune.max_trials higher to run a search that large.",
+        )
 
 
 def load_spec(path: Path, overrides: list[str] | None = None) -> Spec:
@@ -145,4 +180,5 @@ def load_spec(path: Path, overrides: list[str] | None = None) -> Spec:
         if not isinstance(raw, dict):
             raise UserError("a spec must be a YAML mapping.", where=str(path))
         raw = apply_overrides(raw, overrides)
+        positions = override_positions(positions, overrides)
     return validate_spec(raw, source=str(path), positions=positions)

@@ -9,7 +9,7 @@ import yaml
 
 from asc_bench.core.errors import UserError
 
-Position = tuple[int, int]  # 1-based line and column
+Position = tuple[int, int] | str  # 1-based line and column in the file, or the --set argument that set the value
 PathKey = tuple[str | int, ...]
 
 
@@ -45,6 +45,15 @@ def load_yaml(path: Path) -> tuple[Any, dict[PathKey, Position]]:
         raise UserError(f"cannot read the spec file {path}: {exc}.", fix="Check the file.") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a NUL or other control character
+        line, col = text.count("\n", 0, exc.position) + 1, exc.position - text.rfind("\n", 0, exc.position)
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise UserError(
+            f"the spec contains the control character U+{ord(char):04X}, which YAML does not allow.",
+            where=f"{path}:{line}:{col}",
+            fix="Delete it (editors may show it as ^@ or not at all; `cat -A FILE` shows it); only tabs and "
+            "newlines may appear besides printable text.",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -37,7 +37,7 @@ class CheckpointReporter:
 
     def state(self, i: int) -> dict[str, Any]:
         """The checkpoint reported after epoch ``i + 1``."""
-        return torch.load(io.BytesIO(self.states[i]), weights_only=False)
+        return torch.load(io.BytesIO(self.states[i]), weights_only=True)  # as resume loads it
 
     def restore(self) -> dict[str, Any] | None:
         return self.start

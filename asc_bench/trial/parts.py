@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from asc_bench.api.devices import device_models_of
 from asc_bench.api.trainer import Trainer
 from asc_bench.data.setup import DataSetup, build_data
 from asc_bench.data.splits import PreparedSplit
@@ -16,6 +17,7 @@ from asc_bench.model.complexity import ComplexityReport, check_limits, count_com
 from asc_bench.model.runtime import apply_runtime
 from asc_bench.plugins import registry
 from asc_bench.spec.model import Spec
+from asc_bench.trial.devices import assemble_system, device_train_split, init_from_general
 
 
 @dataclass
@@ -32,6 +34,12 @@ class TrialParts:
     model: torch.nn.Module
     complexity: ComplexityReport
     trainer: Trainer
+    sources: dict[str, Path] | None = None  # a device-specific system: the trial folder of each of its models
+
+    @property
+    def assembled(self) -> bool:
+        """Whether the model was assembled from trained models (a device-specific system): nothing to train."""
+        return self.sources is not None
 
     @property
     def train(self) -> PreparedSplit:
@@ -53,6 +61,13 @@ def build_parts(spec: Spec, seed: int, folder: Path, trial_id: str) -> TrialPart
     model = build_model(spec, input_shape, setup.num_classes, seed)
     complexity = count_complexity(model, input_shape, param_dtype=spec.limits.param_dtype)
     check_limits(complexity, spec.limits)
+    sources = None
+    devices = device_models_of(spec.trainer)
+    if devices is not None and devices.role == "device":
+        init_from_general(model, devices, seed)
+        splits["train"] = device_train_split(setup, splits["train"], str(devices.device))
+    elif devices is not None and devices.role == "system":
+        sources = assemble_system(model, devices, seed)
     train = splits["train"]
     trainer = registry.build(
         "trainer",
@@ -63,4 +78,4 @@ def build_parts(spec: Spec, seed: int, folder: Path, trial_id: str) -> TrialPart
         clips=setup.clips,
         train_rows=train.indices,
     )
-    return TrialParts(spec, seed, folder, trial_id, setup, splits, input_shape, model, complexity, trainer)
+    return TrialParts(spec, seed, folder, trial_id, setup, splits, input_shape, model, complexity, trainer, sources)

@@ -17,7 +17,7 @@ from asc_bench.records.layout import MODEL_NAME, RECORD_NAME
 from asc_bench.records.schema import ResultRecord
 from asc_bench.spec.validate import validate_spec
 from asc_bench.trial.epochs import restore, train_epochs
-from asc_bench.trial.parts import build_parts
+from asc_bench.trial.parts import TrialParts, build_parts
 from asc_bench.trial.record import build_record, deploy_and_score, hparams
 from asc_bench.trial.reporter import Reporter
 from asc_bench.trial.tensorboard import TrialBoard
@@ -27,6 +27,13 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
     """The trained weights as a float32 state_dict on the CPU, written atomically."""
     with atomic_path(path) as tmp:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+
+
+def _report_assembled(parts: TrialParts, scores: dict[str, Any], reporter: Reporter) -> None:
+    """An assembled system trains no epoch: it reports its test scores once (held back until its record)."""
+    row = {"epoch": 1, "epochs": 1, "test_macro_acc": scores["macro_acc"], "test_log_loss": scores["log_loss"]}
+    state = {"model": parts.model.state_dict(), "trainer": parts.trainer.state_dict(), "history": []}
+    reporter.report(row, {**state, "epoch": 0, "stopped": True})
 
 
 def run_trial(
@@ -47,11 +54,14 @@ def run_trial(
     progress = restore(parts, reporter)
     board = TrialBoard(trial_dir)
     setup_s = time.perf_counter() - started  # trial start to first training step (what a trial costs beyond training)
-    train_epochs(parts, progress, reporter, board, on_progress)
+    if not parts.assembled:  # a device-specific system is assembled from trained models, not trained
+        train_epochs(parts, progress, reporter, board, on_progress)
     save_weights(parts.model, trial_dir / MODEL_NAME)
     t0 = time.perf_counter()
     scores = deploy_and_score(parts)
     progress.eval_s += time.perf_counter() - t0
+    if parts.assembled:
+        _report_assembled(parts, scores.deployed, reporter)
     board.final(scores.deployed, hparams(parts.spec), parts.trainer.epochs)
     board.close()
     timings = {"total_s": time.perf_counter() - started, "setup_s": setup_s}

@@ -3,8 +3,9 @@
 The rows are built in the driver on every core, written under a temporary name (space reserved up front,
 so a full disk fails at once) and renamed when complete; the metadata file written last, with a checksum
 per chunk, makes the cache complete. Concurrent builders of one key wait for the first; a damaged or
-truncated cache is detected, reported and rebuilt. Trials read rows with positioned reads, so their memory
-stays flat however large the cache (see :mod:`.memmap_files`).
+truncated cache is detected, reported and rebuilt: before each run every chunk's checksum is verified (a
+sample of chunks for files over 2 GiB), and a trial verifies each chunk the first time it reads it. Trials read
+rows with positioned reads, so their memory stays flat however large the cache (see :mod:`.memmap_files`).
 """
 
 from __future__ import annotations

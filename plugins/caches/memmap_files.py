@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from asc_bench.api import CacheEntry, ClipStore, process_alive
+from asc_bench.api import CacheEntry, ClipStore, UserError, process_alive
 
 if TYPE_CHECKING:
     import torch
 
 FORMAT = 2
+FULL_CHECK_BYTES = 2 << 30
+"""Caches up to this size have every chunk's checksum verified before each run; larger ones the first, middle
+and last chunk, and every chunk when a process first reads it."""
 INT16_SCALE = 1.0 / 32768.0
 IOV_MAX = 1024
 _PARTIAL = re.compile(r"^(?P<key>[0-9a-f]+)\.partial-(?P<pid>\d+)\.npy$")
@@ -123,7 +126,8 @@ def problem(files: CacheFiles, expected: dict[str, Any] | None, level: Check) ->
     """Why the cache of ``files`` cannot be used (``None`` if it can): metadata, size, header, checksums.
 
     ``expected`` holds metadata fields the request fixes (count, shape, dtype); ``level`` says how many
-    chunks' checksums are verified: none (``quick``), first/middle/last (``sample``) or all (``full``).
+    chunks' checksums are verified: none (``quick``), all (``full``), or ``sample``: all up to
+    :data:`FULL_CHECK_BYTES`, first/middle/last beyond.
     """
     meta = read_meta(files)
     if meta is None:
@@ -151,15 +155,19 @@ def problem(files: CacheFiles, expected: dict[str, Any] | None, level: Check) ->
         return "its header does not match its metadata"
     crcs = meta.get("crc32", [])
     chunks = list(range(len(crcs)))
-    if level == "sample":
+    if level == "sample" and size > FULL_CHECK_BYTES:
         chunks = sorted({0, len(crcs) // 2, len(crcs) - 1} & set(chunks))
     elif level == "quick":
         chunks = []
     for index, crc in _checksums(files.data, meta, chunks):
         if crc != crcs[index]:
-            first = index * meta["chunk"]
-            return f"rows {first:,}-{min(first + meta['chunk'], meta['count']) - 1:,} fail their checksum"
+            return f"{_rows_text(meta, index)} fail their checksum"
     return None
+
+
+def _rows_text(meta: dict[str, Any], index: int) -> str:
+    first = index * meta["chunk"]
+    return f"rows {first:,}-{min(first + meta['chunk'], meta['count']) - 1:,}"
 
 
 def _checksums(path: Path, meta: dict[str, Any], chunks: list[int]) -> Iterator[tuple[int, int]]:
@@ -177,11 +185,13 @@ class RowFile(ClipStore):
 
     Reads go into a reused buffer (one per thread) rather than through a memory map, so a process's
     resident memory stays at one batch however large the cache (the page cache still serves repeated
-    reads); the float32 rows returned are a new tensor.
+    reads); the float32 rows returned are a new tensor. The first read of a chunk verifies its checksum.
     """
 
     def __init__(self, path: Path, meta: dict[str, Any]) -> None:
         self.path = path
+        self.meta = meta
+        self._verified: set[int] = set()
         self.count = int(meta["count"])
         self.shape = tuple(meta["shape"])
         self.dtype = np.dtype(meta["dtype"])
@@ -222,6 +232,7 @@ class RowFile(ClipStore):
         out = self._buffer(len(positions))
         order = np.argsort(positions, kind="stable")
         ordered = positions[order]
+        self._verify(ordered)
         runs = np.flatnonzero(np.diff(ordered) != 1) + 1
         for run in np.split(np.arange(len(order)), runs):
             for part in range(0, len(run), IOV_MAX):
@@ -230,6 +241,23 @@ class RowFile(ClipStore):
                 self._read(views, self.offset + int(ordered[run[part]]) * self.row_bytes)
         rows = torch.from_numpy(out).to(torch.float32, copy=True)  # a copy even for float32: the buffer is reused
         return rows.mul_(INT16_SCALE) if self.dtype == np.int16 else rows
+
+    def _verify(self, ordered: np.ndarray) -> None:
+        """Check the checksum of every chunk of these rows that this process has not read before."""
+        chunk, crcs = int(self.meta.get("chunk") or 0), self.meta.get("crc32") or []
+        if not chunk or not crcs:
+            return
+        for index in sorted(set((ordered // chunk).tolist()) - self._verified):
+            first = index * chunk
+            size = min(chunk, self.count - first) * self.row_bytes
+            if zlib.crc32(os.pread(self._fd, size, self.offset + first * self.row_bytes)) != crcs[index]:
+                self.path.with_suffix(".json").unlink(missing_ok=True)  # the next run rebuilds it
+                raise UserError(
+                    f"the cache file {self.path} is damaged: {_rows_text(self.meta, index)} fail their checksum "
+                    "(changed on disk after it was built).",
+                    fix="Run again: the cache is rebuilt before the next run (its metadata was removed).",
+                )
+            self._verified.add(index)
 
     def _read(self, views: list[memoryview], offset: int) -> None:
         expected = len(views) * self.row_bytes

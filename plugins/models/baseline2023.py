@@ -1,53 +1,40 @@
 """The DCASE 2022/2023 Task 1 baseline CNN, ported from Keras to PyTorch.
 
-Three 7x7 conv + BatchNorm + ReLU layers, two Keras-'same' max-poolings, two dense layers, on 40 log-mel
-bands x 51 frames (40 ms window, 20 ms hop). torchinfo counts 46,118 parameters and 29,472,598 MACs for this
-port. Keras reports 46,246 parameters for the same network: Keras counts each BatchNorm's moving mean and
-variance (2 x 64 channels = 128 numbers) as non-trainable weights, whereas PyTorch keeps them as buffers,
-which are not parameters. The published 29,234,920 MACs came from the Keras/TFLite counting path; torchinfo
-also counts BatchNorm (2*C) and bias MACs.
+Three 7x7 conv + BatchNorm + ReLU layers, two Keras max-poolings (``padding='valid'``, the Keras default: 40x51
+→ 8x10 → 2x1), two dense layers, on 40 log-mel bands x 51 frames (40 ms window, 20 ms hop at 44.1 kHz). The
+layers follow the official system's ``task1.yaml`` (github.com/marmoi/dcase2022_task1_baseline): Keras
+BatchNormalization (epsilon 1e-3, momentum 0.99, i.e. PyTorch momentum 0.01), Glorot-uniform convs, dense layers
+initialised ``uniform`` (Keras: U(-0.05, 0.05)), zero biases, and flattening in Keras' channels-last order, so
+Keras weights port one to one.
+
+Counts (docs/models.md): 46,118 parameters (Keras reports 46,246: it counts each BatchNorm's moving mean and
+variance, 2 x 64 = 128 numbers, as non-trainable weights; PyTorch keeps them as buffers). The published
+29,234,920 MACs are the TFLite table of the baseline's README: convs 1,599,360 + 25,589,760 + 2,007,040 (as here),
+plus the two max-poolings' comparisons (32,000 and 2,560), plus the dense layers counted as 3,200 (its tool
+counts 32 inputs for the 64 of the flattened 2x1x32) and 1,000.
 """
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar, Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import Field, field_validator
 from torch import nn
 
-from asc_bench.api import Model, PluginConfig
+from asc_bench.api import Model, PluginConfig, UserError
 
-
-class SameMaxPool2d(nn.Module):
-    """Max-pooling with Keras ``padding='same'`` for a known input size: output = ceil(input / kernel).
-
-    Padding is -inf, so it never wins the max; it is fixed at construction so the module is FX-traceable.
-    """
-
-    def __init__(self, kernel: tuple[int, int], in_size: tuple[int, int]) -> None:
-        super().__init__()
-        self.kernel = kernel
-        self.out_size = (math.ceil(in_size[0] / kernel[0]), math.ceil(in_size[1] / kernel[1]))
-        pads: list[int] = []
-        for size, out, k in reversed(list(zip(in_size, self.out_size, kernel, strict=True))):
-            total = max(out * k - size, 0)
-            pads += [total // 2, total - total // 2]
-        self.pads = pads
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool2d(F.pad(x, self.pads, value=float("-inf")), self.kernel)
+KERAS_BN = {"eps": 1e-3, "momentum": 0.01}
+"""Keras' BatchNormalization defaults (epsilon 1e-3, momentum 0.99) in PyTorch's convention."""
 
 
 def conv_bn_relu(cin: int, cout: int, kernel: int) -> nn.Sequential:
-    """Conv ('same' padding, with bias as in Keras) + BatchNorm + ReLU."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm2d(cout), nn.ReLU())
+    """Conv ('same' padding, with bias as in Keras) + Keras-default BatchNorm + ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm2d(cout, **KERAS_BN), nn.ReLU())
 
 
 class Baseline2023(nn.Module, Model):
-    """DCASE 2022/2023 baseline CNN (Keras port), 40x51 input: 46,118 params (Keras: 46,246)."""
+    """DCASE 2022/2023 baseline CNN (Keras port), 40x51 input: 46,118 params (Keras: 46,246), 29.2 MMAC."""
 
     class Config(PluginConfig):
         type: Literal["baseline2023"] = "baseline2023"
@@ -55,6 +42,11 @@ class Baseline2023(nn.Module, Model):
         kernel_size: int = Field(7, ge=1, description="Square kernel size of every conv layer (odd: 'same' padding).")
         dense_units: int = Field(100, ge=1, description="Units of the hidden dense layer.")
         dropout: float = Field(0.3, ge=0, lt=1, description="Dropout after each pooling and the hidden dense.")
+        pools: tuple[tuple[int, int], tuple[int, int]] = Field(
+            ((5, 5), (4, 10)),
+            description="(frequency, time) sizes of the two max-poolings (Keras 'valid': stride = size, the "
+            "remainder dropped).",
+        )
 
         @field_validator("kernel_size")
         @classmethod
@@ -70,21 +62,27 @@ class Baseline2023(nn.Module, Model):
         self.config = config
         f1, f2, f3 = config.filters
         k = config.kernel_size
-        pool1 = SameMaxPool2d((5, 5), (input_shape[1], input_shape[2]))
-        pool2 = SameMaxPool2d((4, 100), pool1.out_size)
+        (p1f, p1t), (p2f, p2t) = config.pools
+        out_f, out_t = input_shape[1] // p1f // p2f, input_shape[2] // p1t // p2t
+        if out_f < 1 or out_t < 1:
+            raise UserError(
+                f"baseline2023: its input of {input_shape[1]} bands x {input_shape[2]} frames is too small for "
+                f"the max-poolings {[list(p) for p in config.pools]} (Keras 'valid' pooling leaves nothing)",
+                where="model.pools",
+                fix="Give smaller pool sizes (e.g. --set 'model.pools=[[5, 5], [4, 3]]') or a front end with "
+                "more bands or frames.",
+            )
         self.features = nn.Sequential(
             conv_bn_relu(input_shape[0], f1, k),
             conv_bn_relu(f1, f2, k),
-            pool1,
+            nn.MaxPool2d(config.pools[0]),
             nn.Dropout(config.dropout),
             conv_bn_relu(f2, f3, k),
-            pool2,
+            nn.MaxPool2d(config.pools[1]),
             nn.Dropout(config.dropout),
-            nn.Flatten(),
         )
-        flat = f3 * pool2.out_size[0] * pool2.out_size[1]
         self.classifier = nn.Sequential(
-            nn.Linear(flat, config.dense_units),
+            nn.Linear(f3 * out_f * out_t, config.dense_units),
             nn.ReLU(),
             nn.Dropout(config.dropout),
             nn.Linear(config.dense_units, num_classes),
@@ -92,11 +90,15 @@ class Baseline2023(nn.Module, Model):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        """Glorot-uniform weights and zero biases, as Keras initialises them."""
+        """As Keras initialises them: Glorot-uniform convs, U(-0.05, 0.05) dense kernels, zero biases."""
         for m in self.modules():
-            if isinstance(m, nn.Conv2d | nn.Linear):
+            if isinstance(m, nn.Conv2d):
                 nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.uniform_(m.weight, -0.05, 0.05)
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
+        # Keras flattens channels-last: (frequency, time, channel)
+        return self.classifier(self.features(x).permute(0, 2, 3, 1).flatten(1))

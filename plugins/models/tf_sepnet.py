@@ -16,7 +16,11 @@ LAYOUT = ("N", 1, 1, "N", "M", 1.5, 1.5, "N", "M", 2, 2, "N", 2.5, 2.5, 2.5, "N"
 
 
 class AdaResNorm(nn.Module):
-    """Adaptive residual normalisation: gamma * (rho * x + (1 - rho) * instance_norm(x)) + beta."""
+    """Adaptive residual normalisation (Cai 2023): gamma * (rho * x + (1 - rho) * norm(x)) + beta.
+
+    ``norm`` normalises each frequency bin over channels and time with the unbiased variance, as the reference
+    (yqcai888/DCASE2023 ``common.py``: ``x.mean((1, 3))``, ``x.var((1, 3))``); rho, gamma, beta are per channel.
+    """
 
     def __init__(self, channels: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -24,22 +28,25 @@ class AdaResNorm(nn.Module):
         self.rho = nn.Parameter(torch.full((1, channels, 1, 1), 0.5))
         self.gamma = nn.Parameter(torch.ones(1, channels, 1, 1))
         self.beta = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        # A module (not hand-written mean/var) so int8 quantisation keeps the statistics at full precision.
-        self.norm = nn.InstanceNorm2d(channels, eps=eps, affine=False, track_running_stats=False)
+        self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.gamma * (self.rho * x + (1 - self.rho) * self.norm(x)) + self.beta
+        mean = x.mean((1, 3), keepdim=True)
+        var = x.var((1, 3), keepdim=True)
+        normed = (x - mean) / (var + self.eps).sqrt()
+        return self.gamma * (self.rho * x + (1 - self.rho) * normed) + self.beta
 
 
 class ChannelShuffle(nn.Module):
-    """Interleave channels across ``groups`` groups."""
+    """The reference's channel shuffle: channels as (c // group, group), transposed, i.e. the textbook shuffle
+    with ``c // group`` groups (yqcai888/DCASE2023 ``ShuffleLayer``)."""
 
-    def __init__(self, groups: int) -> None:
+    def __init__(self, group: int) -> None:
         super().__init__()
-        self.groups = groups
+        self.group = group
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.unflatten(1, (self.groups, -1)).transpose(1, 2).flatten(1, 2)
+        return x.unflatten(1, (-1, self.group)).transpose(1, 2).flatten(1, 2)
 
 
 class SeparableBranch(nn.Module):
@@ -63,12 +70,13 @@ class SeparableBranch(nn.Module):
 
 
 class TFSepBlock(nn.Module):
-    """(1x1 transition when cin != cout) → channel shuffle → frequency half ‖ time half."""
+    """(1x1 transition when cin != cout) → channel shuffle (unless ``shuffle_groups`` is None) → frequency half ‖
+    time half."""
 
-    def __init__(self, cin: int, cout: int, *, shuffle_groups: int, dropout: float) -> None:
+    def __init__(self, cin: int, cout: int, *, shuffle_groups: int | None, dropout: float) -> None:
         super().__init__()
         self.transition: nn.Module = conv_bn(cin, cout, 1) if cin != cout else nn.Identity()
-        self.shuffle = ChannelShuffle(shuffle_groups)
+        self.shuffle: nn.Module = nn.Identity() if shuffle_groups is None else ChannelShuffle(shuffle_groups)
         self.half = cout // 2
         self.freq = SeparableBranch(self.half, "freq", dropout)
         self.time = SeparableBranch(self.half, "time", dropout)
@@ -86,12 +94,18 @@ class TFSepNet(nn.Module, Model):
         type: Literal["tf_sepnet"] = "tf_sepnet"
         width: int = Field(40, ge=4, description="Base width w; a layout entry v is a block of round(v*w) channels.")
         dropout: float = Field(0.2, ge=0, lt=1, description="Dropout after each branch's 1x1 conv.")
-        shuffle_groups: int = Field(10, ge=1, description="Groups of the channel shuffle in each block.")
+        shuffle: bool = Field(True, description="Shuffle channels before each block's split (the reference's shuffle).")
+        shuffle_groups: int = Field(
+            10,
+            ge=1,
+            description="The reference's shuffle group g: channels viewed as (c // g, g) and transposed, i.e. the "
+            "textbook shuffle with c // g groups.",
+        )
 
         @model_validator(mode="after")
         def _widths_fit_shuffle(self) -> TFSepNet.Config:
             widths = sorted({round(float(v) * self.width) for v in LAYOUT if v not in ("N", "M")})
-            bad = [c for c in widths if c % 2 or c % self.shuffle_groups]
+            bad = [c for c in widths if c % 2 or (self.shuffle and c % self.shuffle_groups)]
             if bad:
                 raise ValueError(
                     f"width {self.width} gives block widths {bad}, which must be even and divisible by "
@@ -115,7 +129,8 @@ class TFSepNet(nn.Module, Model):
                 layers.append(nn.MaxPool2d(2))
             else:
                 cout = round(float(entry) * w)
-                layers.append(TFSepBlock(channels, cout, shuffle_groups=config.shuffle_groups, dropout=config.dropout))
+                groups = config.shuffle_groups if config.shuffle else None
+                layers.append(TFSepBlock(channels, cout, shuffle_groups=groups, dropout=config.dropout))
                 channels = cout
         self.body = nn.Sequential(*layers)
         self.head = nn.Conv2d(channels, num_classes, 1, bias=True)

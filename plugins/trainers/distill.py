@@ -2,7 +2,7 @@
 
 loss = λ·CE(student, targets) + (1 − λ)·T²·KL(softmax(teacher/T) ‖ softmax(student/T)), the KL summed over
 classes and averaged over the batch. Teacher logits come from a logits file (``asc-bench predict``, or written by
-the driver after training ``teacher.spec`` first: asc_bench.run.teachers), looked up by clip id; when mixing transforms
+the driver after training ``teacher.spec`` first: asc_bench.runner.stages), looked up by clip id; when mixing transforms
 (MixUp) mixed the batch, the teacher's probabilities are mixed the same way.
 """
 

@@ -1,4 +1,10 @@
-"""SpecAugment-style frequency and time masks on features, drawn independently for every clip."""
+"""SpecAugment-style frequency and time masks on features, drawn independently for every clip.
+
+The draws follow torchaudio's ``FrequencyMasking`` / ``TimeMasking`` with ``iid_masks=True`` (which the DCASE 2024
+baseline and CP-JKU use): width ``floor(U1 · max)`` (0 … max − 1), start ``floor(U2 · (size − U1 · max))``; with
+the same uniform numbers the masks are identical. Where a recipe masks inside its front end, ``value`` is what
+the masked bins hold after the whole front end (docs/recipes.md).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,20 @@ import torch
 from pydantic import Field
 
 from asc_bench.api import Batch, PluginConfig, Transform, TransformContext
-from asc_bench_plugins.transforms.sampling import randint, uniform
+from asc_bench_plugins.transforms.sampling import uniform
 
 
 class FreqMaskConfig(PluginConfig):
     """Settings of the frequency mask."""
 
     type: Literal["freq_mask"] = "freq_mask"
-    max_bins: int = Field(48, ge=0, description="Widest mask in mel bins; each clip's width is uniform in 0…max_bins.")
+    max_bins: int = Field(
+        48, ge=0, description="Mask width parameter: each clip's width is floor(U * max_bins), 0…max_bins-1."
+    )
     value: float = Field(
         0.0,
-        description="Value of the masked bins (CP-JKU: 0 before its (x + 4.5) / 5, i.e. 0.9 after it).",
+        description="Value of the masked bins after the front end (2024 baseline, masking the power mel: "
+        "ln(1e-5) = -11.512925; CP-JKU, masking the log-mel before (x + 4.5) / 5: 0.9).",
     )
 
 
@@ -26,18 +35,23 @@ class TimeMaskConfig(PluginConfig):
     """Settings of the time mask."""
 
     type: Literal["time_mask"] = "time_mask"
-    max_frames: int = Field(8, ge=0, description="Widest mask in frames; each clip's width is uniform in 0…max_frames.")
+    max_frames: int = Field(
+        8, ge=0, description="Mask width parameter: each clip's width is floor(U * max_frames), 0…max_frames-1."
+    )
     value: float = Field(0.0, description="Value written into the masked frames.")
 
 
 def mask_along(x: torch.Tensor, dim: int, max_width: int, value: float, rng: torch.Generator) -> torch.Tensor:
-    """Fill one band of random width (0…max_width) at a random position along ``dim`` of each clip."""
+    """Fill one band along ``dim`` of each clip, drawn as torchaudio's ``mask_along_axis_iid`` draws it."""
+    if max_width < 1:
+        return x
     size = x.shape[dim]
     n = x.shape[0]
-    width = randint(rng, 0, min(max_width, size) + 1, (n,), x.device)
-    start = torch.minimum((uniform(rng, (n,), x.device) * (size - width + 1)).long(), size - width)
+    width = uniform(rng, (n,), x.device) * max_width
+    start = (uniform(rng, (n,), x.device) * (size - width)).long()
+    end = start + width.long()
     position = torch.arange(size, device=x.device)
-    band = (position >= start[:, None]) & (position < (start + width)[:, None])  # (n, size)
+    band = (position >= start[:, None]) & (position < end[:, None])  # (n, size)
     shape = [n] + [1] * (x.dim() - 1)
     shape[dim] = size
     return x.masked_fill(band.view(shape), value)

@@ -16,6 +16,8 @@ from asc_bench_plugins.transforms.sampling import uniform
 
 CPU_CHUNK = 2
 """Clips per STFT on the CPU: a small chunk's spectrogram stays in cache (about 3x faster than one call)."""
+INT16_FULL_SCALE = 32767.0
+"""The DCASE 2022/2023 baseline's int16 feature scale (utils.py float32_to_int16 / int16_to_float32)."""
 
 
 class Normalize(StrictModel):
@@ -50,16 +52,27 @@ class MelConfig(PluginConfig):
     )
     fmin: float = Field(0.0, ge=0, description="Lowest filterbank frequency in Hz.")
     fmax: float | None = Field(None, gt=0, description="Highest filterbank frequency in Hz (default: Nyquist).")
-    fmin_jitter: tuple[float, float] | None = Field(
+    fmin_jitter: tuple[int, int] | None = Field(
         None,
-        description="Training only: per batch, fmin += U[low, high] Hz, drawn from the trial's generator.",
+        description="Training only: per batch, fmin += a whole number of Hz uniform in low…high (inclusive), "
+        "drawn from the trial's generator.",
     )
-    fmax_jitter: tuple[float, float] | None = Field(
+    fmax_jitter: tuple[int, int] | None = Field(
         None,
-        description="Training only: per batch, fmax += U[low, high] Hz (CP-JKU: fmax 15500, [-499, 500]).",
+        description="Training only: per batch, fmax += a whole number of Hz uniform in low…high (inclusive; "
+        "CP-JKU: fmax 15500, [-499, 500], i.e. 15,001…16,000 Hz).",
     )
     log_offset: float = Field(1e-5, gt=0, description="Features are log(mel + log_offset).")
     normalize: Normalize | None = Field(None, description="Optional (x + offset) / scale after the log.")
+    peak_int16: bool = Field(
+        False,
+        description="Last, as the DCASE 2022/2023 baseline stores its features (create_h5.py): each clip divided "
+        "by its largest |value| when that exceeds 1, then truncated to int16 steps (trunc(x * 32767) / 32767).",
+    )
+
+    def unused_fields(self) -> set[str]:
+        """``peak_int16`` left off is left out of the spec hash, so specs written before it keep their hashes."""
+        return set() if self.peak_int16 else {"peak_int16"}
 
     @model_validator(mode="after")
     def _check(self) -> MelConfig:
@@ -133,6 +146,9 @@ class Mel(Transform):
         out.add_(c.log_offset).log_()
         if c.normalize is not None:
             out.add_(c.normalize.offset).div_(c.normalize.scale)
+        if c.peak_int16:
+            peak = out.abs().amax(dim=(1, 2, 3), keepdim=True)
+            out.div_(torch.where(peak > 1, peak, 1.0)).mul_(INT16_FULL_SCALE).trunc_().div_(INT16_FULL_SCALE)
         return batch.with_x(out)
 
     def _mel(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -175,10 +191,16 @@ class Mel(Transform):
         u = uniform(ctx.rng, (2,), ctx.rng.device).tolist()
         fmin, fmax = self._edges
         if c.fmin_jitter is not None:
-            fmin += c.fmin_jitter[0] + u[0] * (c.fmin_jitter[1] - c.fmin_jitter[0])
+            fmin += _whole(c.fmin_jitter, u[0])
         if c.fmax_jitter is not None:
-            fmax += c.fmax_jitter[0] + u[1] * (c.fmax_jitter[1] - c.fmax_jitter[0])
+            fmax += _whole(c.fmax_jitter, u[1])
         return self._projection(self._filterbank(fmin, fmax), device)
+
+
+def _whole(jitter: tuple[int, int], u: float) -> int:
+    """The whole number in ``jitter``'s inclusive range that ``u`` ∈ [0, 1) picks (each equally likely)."""
+    low, high = jitter
+    return low + min(int(u * (high - low + 1)), high - low)
 
 
 def _span(value: float, jitter: tuple[float, float] | None) -> tuple[float, float]:

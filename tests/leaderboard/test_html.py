@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
+from helpers.browser import CHROMIUM, chromium, dom
 from helpers.records import BASELINE_DEVICE_ACC, make_record
 from PIL import Image
 
@@ -23,32 +21,9 @@ from asc_bench.leaderboard.store import load_board
 from asc_bench.records.io import write_record
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (`make test` installs it)")
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 TH_BACKGROUND = (0xF6, 0xF8, 0xFA)  # table header cells
 FIRST_BAR = (0x00, 0x72, 0xB2)  # first palette colour: bars and points of the top entry
-
-
-def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{uuid.uuid4().hex}"
-    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args, url]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done
-
-
-def dom(tmp_path: Path, page: Path, fragment: str = "") -> str:
-    return chromium(tmp_path, page.as_uri() + fragment, "--dump-dom", "--virtual-time-budget=2000").stdout
 
 
 def table(page_dom: str, table_id: str) -> str:

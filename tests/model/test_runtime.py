@@ -24,7 +24,7 @@ COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
 def test_compiled_training_runs_and_its_weights_load_as_a_plain_model(
     synth_root: Path, tmp_path: Path, cache_dir: Path, ray_local
 ) -> None:  # noqa: ANN001
-    from asc_bench.run.driver import run_spec
+    from asc_bench.runner.driver import run_spec
 
     path = spec_file(tmp_path, synth_root, name="compiled", extra=COMPILED)
     (record_path,) = run_spec(load_spec(path), listener=ConsoleRunListener(Console(file=io.StringIO())))

@@ -99,3 +99,23 @@ def test_names_and_templates() -> None:
         scaffold.render("{{missing}}", {})
     with pytest.raises(UserError, match="not a valid plugin name"):
         scaffold.names_for("9lives", "model")
+    hyphenated = scaffold.names_for("acme-net", "model")  # distributions are hyphenated; modules and types are not
+    assert (hyphenated.name, hyphenated.dist, hyphenated.package) == (
+        "acme_net",
+        "asc-bench-acme-net",
+        "asc_bench_acme_net",
+    )
+
+
+def test_plugin_new_accepts_a_hyphenated_name(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*CLI, "plugin", "new", "acme-net", "--kind", "transform", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "type: acme_net" in done.stdout
+    package = tmp_path / "asc-bench-acme-net"
+    assert (package / "src" / "asc_bench_acme_net" / "transform.py").is_file()
+    assert 'acme_net = "asc_bench_acme_net.transform:AcmeNet"' in (package / "pyproject.toml").read_text()

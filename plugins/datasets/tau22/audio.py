@@ -22,6 +22,8 @@ _DAMAGED = "The file is damaged; restore it from the release (or write the synth
 _FIXES = {
     "missing": UNPACK,
     "unreadable": _DAMAGED,
+    "format": "Restore the file from the dataset release: every clip is a PCM WAV file, and a clip that was "
+    "encoded to another format (lossy MP3, say) and renamed is not the recording the results are measured on.",
     "channels": "Restore the file from the dataset release (the development set is mono throughout).",
     "length": "Restore the file from the dataset release (1-s clips only; no 10-s recordings).",
     "rate": "It is resampled to the working rate like every clip; restore it from the release if it is not "
@@ -35,7 +37,7 @@ EXAMPLES = 3
 class ClipProblem:
     """What is wrong with one audio file: ``kind`` groups problems, ``message`` says it for this file."""
 
-    kind: Literal["missing", "unreadable", "channels", "length", "rate"]
+    kind: Literal["missing", "unreadable", "format", "channels", "length", "rate"]
     message: str
 
     @property
@@ -55,11 +57,44 @@ def missing(clip_id: str, path: Path) -> ClipProblem:
 
 
 def unreadable(clip_id: str, path: Path, err: Exception) -> ClipProblem:
-    return ClipProblem("unreadable", f"the clip {clip_id} ({path}) cannot be decoded as a WAV file: {err}.")
+    found = sniff(path)
+    what = f"; its content is {found}" if found else ""
+    return ClipProblem("unreadable", f"the clip {clip_id} ({path}) cannot be decoded as a WAV file: {err}{what}.")
 
 
-def format_problem(clip_id: str, path: Path, channels: int, frames: int, rate: int) -> ClipProblem | None:
-    """The first thing wrong with a file of this format, or ``None`` for a good TAU22 clip."""
+_MAGIC = ((b"ID3", "an MP3 file"), (b"fLaC", "a FLAC file"), (b"OggS", "an Ogg file"), (b"PK", "a ZIP archive"))
+
+
+def sniff(path: Path) -> str | None:
+    """What a file's first bytes say it is, when that is not WAV (for messages about files named .wav)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[4:8] == b"ftyp":
+        return "an MP4/M4A file"
+    if head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "an MP3 file"
+    if head.lstrip()[:1] in (b"<", b"{"):
+        return "text (HTML, XML or JSON: a download error page?)"
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+
+
+def format_problem(
+    clip_id: str, path: Path, channels: int, frames: int, rate: int, container: tuple[str, str, str] = ("WAV", "", "")
+) -> ClipProblem | None:
+    """The first thing wrong with a file of this format, or ``None`` for a good TAU22 clip. ``container`` is
+    libsndfile's format, its description and the encoding's description (e.g. ``MP3``, ``MPEG-1/2 Audio``,
+    ``MPEG Layer III``)."""
+    name, described, encoding = container
+    if name != "WAV":
+        return ClipProblem(
+            "format",
+            f"the clip {clip_id} ({path}) is not a WAV file but {described or name}"
+            + (f" ({encoding})" if encoding else "")
+            + ".",
+        )
     if channels != 1:
         return ClipProblem("channels", f"the clip {clip_id} ({path}) has {channels} channels; tau22 clips are mono.")
     if frames != CLIP_SECONDS * rate:
@@ -81,11 +116,13 @@ def decode(clip_id: str, path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as file:
+            container = (file.format, file.format_info, file.subtype_info)
+            data, rate = file.read(dtype="float32", always_2d=True), file.samplerate
     except (RuntimeError, OSError) as err:  # soundfile.LibsndfileError is a RuntimeError
         problem = missing(clip_id, path) if not path.is_file() else unreadable(clip_id, path, err)
         raise problem.error() from err
-    problem = format_problem(clip_id, path, data.shape[1], data.shape[0], rate)
+    problem = format_problem(clip_id, path, data.shape[1], data.shape[0], rate, container)
     if problem is not None and problem.severity == "error":
         raise problem.error()
     return data[:, 0], int(rate)
@@ -98,7 +135,8 @@ def _inspect(clip_id: str, path: Path) -> ClipProblem | None:
         info = sf.info(str(path))
     except (RuntimeError, OSError) as err:
         return missing(clip_id, path) if not path.is_file() else unreadable(clip_id, path, err)
-    return format_problem(clip_id, path, info.channels, info.frames, info.samplerate)
+    container = (info.format, info.format_info, info.subtype_info)
+    return format_problem(clip_id, path, info.channels, info.frames, info.samplerate, container)
 
 
 def _inspect_block(ids: Sequence[str], paths: Sequence[Path]) -> list[ClipProblem]:

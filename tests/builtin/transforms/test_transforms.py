@@ -346,3 +346,30 @@ def test_flags_and_domains() -> None:
         assert cls.Config().type == cls.Config.model_fields["type"].default
         with pytest.raises(ValidationError):
             cls.Config(unknown=1)
+
+
+def test_peak_int16_stays_out_of_the_hash_when_off() -> None:
+    """Specs written before ``peak_int16`` existed keep their spec hashes; turning it on changes the hash."""
+    from asc_bench.spec.hashing import semantic_dict
+    from asc_bench.spec.validate import validate_spec
+
+    def spec(**mel: object) -> dict:
+        transforms = [{"type": "mel", **mel}]
+        data = {"dataset": {"type": "tau22", "root": "d"}, "transforms": transforms}
+        raw = {"name": "s", "data": data, "model": {"type": "baseline2024"}, "trainer": {"type": "supervised"}}
+        return semantic_dict(validate_spec(raw))
+
+    assert "peak_int16" not in spec()["data"]["transforms"][0]
+    assert spec(peak_int16=True)["data"]["transforms"][0]["peak_int16"] is True
+
+
+def test_peak_int16_scales_each_clip_by_its_peak_and_keeps_int16_steps() -> None:
+    x = batch(waves(2))
+    plain = make(Mel)(x, ctx(training=False)).x
+    stored = make(Mel, peak_int16=True)(x, ctx(training=False)).x
+    peak = plain.abs().amax(dim=(1, 2, 3), keepdim=True)
+    assert (peak > 1).all()
+    torch.testing.assert_close(stored, torch.trunc(plain / peak * 32767) / 32767, rtol=0, atol=1 / 32767)
+    assert stored.abs().max() <= 1
+    steps = stored * 32767
+    torch.testing.assert_close(steps, steps.round(), rtol=0, atol=2e-3)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -71,15 +72,26 @@ def read_state(path: Path) -> ExperimentState:
         raise UserError(
             f"cannot read the experiment state: {str(exc).splitlines()[0]}",
             where=str(path),
-            fix="The file is damaged; delete the experiment folder or fix the file.",
+            fix="The file is damaged: fix it, or delete only this file (the trial folders beside it keep their "
+            "records, which the leaderboard still finds; only `asc-bench runs` and --resume lose the experiment).",
         ) from None
 
 
-def find_experiments(root: Path) -> list[tuple[Path, ExperimentState]]:
-    """Every experiment folder under ``root`` with its state, newest first."""
+def find_experiments(
+    root: Path, on_damaged: Callable[[UserError], None] | None = None
+) -> list[tuple[Path, ExperimentState]]:
+    """Every experiment folder under ``root`` with its state, newest first. A damaged state file is an error,
+    or, given ``on_damaged``, reported to it and skipped."""
     if not root.is_dir():
         raise UserError("no such folder", where=str(root), fix="Pass the output folder of your runs (default runs).")
-    found = [(path.parent, read_state(path)) for path in root.rglob(EXPERIMENT_STATE)]
+    found = []
+    for path in root.rglob(EXPERIMENT_STATE):
+        try:
+            found.append((path.parent, read_state(path)))
+        except UserError as exc:
+            if on_damaged is None:
+                raise
+            on_damaged(exc)
     return sorted(found, key=lambda item: item[1].started, reverse=True)
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from asc_bench.core.errors import UserError
 from asc_bench.records.io import read_record
 from asc_bench.records.schema import DatasetInfo, Metrics, ResultRecord
-from asc_bench.run.driver import run_spec
-from asc_bench.run.events import RunListener
+from asc_bench.runner.driver import run_spec
+from asc_bench.runner.events import RunListener
 from asc_bench.spec.hashing import spec_hash
 from asc_bench.spec.model import Spec
 from asc_bench.spec.overrides import apply_overrides

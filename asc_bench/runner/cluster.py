@@ -12,8 +12,10 @@ from asc_bench.core.allocator import worker_environment
 from asc_bench.core.errors import UserError
 
 # Keep Ray quiet and small: no default Tune loggers (asc-bench writes its own records and TensorBoard
-# files), rotated and bounded Ray logs, no new-style console reporter.
+# files), rotated and bounded Ray logs, no new-style console reporter, no usage statistics (the one module the
+# minimal dashboard process that Ray always starts would run).
 _RAY_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
     "RAY_AIR_NEW_OUTPUT": "0",
     "RAY_ROTATION_MAX_BYTES": str(10 * 1024 * 1024),
@@ -45,7 +47,11 @@ def check_address(address: str) -> None:
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
-    """Join ``address`` (or ``$RAY_ADDRESS``) or start a local Ray without dashboard; reuse a running one."""
+    """Join ``address`` (or ``$RAY_ADDRESS``) or start a local Ray without dashboard; reuse a running one.
+
+    Without the dashboard Ray still starts its head process in minimal mode (``dashboard.py --minimal
+    --modules-to-load=UsageStatsHead --disable-frontend``: no web server, and usage stats are off) and one
+    ``DashboardAgent`` per node, which the raylet needs; neither can be turned off."""
     import ray
 
     for key, value in _RAY_ENV.items():

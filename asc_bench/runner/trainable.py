@@ -13,9 +13,15 @@ import torch
 from ray.tune.search.repeater import TRIAL_INDEX  # which repeat (seed) of a suggestion
 
 from asc_bench.core.errors import UserError
+from asc_bench.core.safe_load import load_tensors
 from asc_bench.records.layout import CHECKPOINT_STATE, trial_folder
 from asc_bench.search.sweep import concrete_spec
 from asc_bench.trial.run import run_trial
+
+CHECKPOINT_FIX = (
+    "Run the spec without --resume to start a new experiment (the records of finished trials stay where they are), "
+    "or put back an intact copy of that file and resume again."
+)
 
 
 class TuneReporter:
@@ -62,7 +68,15 @@ class TuneReporter:
         if checkpoint is None:
             return None
         with checkpoint.as_directory() as folder:
-            return torch.load(Path(folder) / CHECKPOINT_STATE, weights_only=False)
+            return load_checkpoint(Path(folder) / CHECKPOINT_STATE)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """A checkpoint's training state, loaded safely (tensors, dicts, lists, numbers, strings: nothing runs)."""
+    state = load_tensors(path, what="checkpoint", fix=CHECKPOINT_FIX)
+    if not isinstance(state, dict) or not {"model", "trainer", "history", "epoch"} <= state.keys():
+        raise UserError(f"the checkpoint {path} is not an asc-bench training state.", fix=CHECKPOINT_FIX)
+    return state
 
 
 def trial_values(config: dict[str, Any]) -> dict[str, Any]:

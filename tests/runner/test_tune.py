@@ -19,7 +19,7 @@ from rich.console import Console
 
 from asc_bench.cli.runs import render_experiments
 from asc_bench.core.errors import UserError
-from asc_bench.run.experiments import latest_resumable, new_state, write_state
+from asc_bench.runner.experiments import latest_resumable, new_state, write_state
 from asc_bench.search.space import expand
 from asc_bench.search.sweep import TrialOutcome, best, plan_sweep, rank
 from asc_bench.spec.hashing import spec_hash

@@ -23,7 +23,7 @@ import pytest
 from helpers.tune import records, run_cli, sweep_spec, user_error
 
 from asc_bench.core.errors import UserError
-from asc_bench.run.cluster import check_address
+from asc_bench.runner.cluster import check_address
 
 RAY = str(Path(sys.executable).with_name("ray"))
 HEAD_IP, WORKER_IP = "127.0.0.2", "127.0.0.3"  # loopback, but not "localhost": Ray keeps them as they are

@@ -11,14 +11,16 @@ from asc_bench.data.prepare import prepare_data
 from asc_bench.data.setup import build_data
 from asc_bench.model.build import check_complexity
 from asc_bench.model.runtime import check_runtime
-from asc_bench.run.cluster import check_address, check_resources, start_ray
-from asc_bench.run.events import RunListener, TeacherEvent
-from asc_bench.run.experiments import has_resumable
-from asc_bench.run.stages import Stage, plan_stages
-from asc_bench.run.tune import ExperimentOutcome, run_experiment
+from asc_bench.runner.cluster import check_address, check_resources, start_ray
+from asc_bench.runner.events import RunListener, TeacherEvent
+from asc_bench.runner.experiments import has_resumable
+from asc_bench.runner.output import check_output
+from asc_bench.runner.stages import Stage, finished_stage, plan_stages
+from asc_bench.runner.tune import ExperimentOutcome, run_experiment
 from asc_bench.search.sweep import SweepPlan, plan_sweep
 from asc_bench.spec.model import Spec
 from asc_bench.spec.resolve import resolve_for_run
+from asc_bench.spec.rules import check_rules
 
 
 def run_spec(
@@ -34,24 +36,49 @@ def run_spec(
     if address := address or os.environ.get("RAY_ADDRESS"):
         check_address(address)  # a wrong cluster address is refused within seconds, before anything else
     stages = plan_stages(resolve_for_run(spec))
-    plans = [_check(stage.spec, listener) for stage in reversed(stages)][::-1]  # the student is checked first
+    check_output([stage.spec for stage in stages], resume=resume)  # writable output; safe checkpoints to resume
+    plans = [stage.sweep(_check(stage.spec, listener)) for stage in reversed(stages)][::-1]  # the student first
+    for stage in stages:
+        stage.check_data()
     start_ray(address)  # an unreachable cluster or too large trials are refused before any data work
     for stage in stages:
         check_resources(stage.spec.tune.resources.cpu, stage.spec.tune.resources.gpu)
-    trained_teacher = False
-    for stage, plan in zip(stages[:-1], plans[:-1], strict=True):
-        trained_teacher |= _run_teacher(stage, plan, listener, address, resume)
-    final = stages[-1].spec
-    resume = resume and (not trained_teacher or has_resumable(final))  # a teacher was interrupted before it
-    return _run_stage(final, plans[-1], listener, address, resume)
+    return _run_stages(stages, plans, listener, address, resume)
+
+
+def _run_stages(
+    stages: list[Stage], plans: list[SweepPlan], listener: RunListener, address: str | None, resume: bool
+) -> list[Path]:
+    """Run the stages in order (each later one reading the experiment folders of those before it); the last
+    stage's records. With ``resume``, stages that finished from the same spec are reused until one trains."""
+    trained = False  # a stage trained in this run: the stages after it start anew
+    folders: dict[str, Path] = {}
+    records: list[Path] = []
+    for stage, plan in zip(stages, plans, strict=True):
+        if stage.teacher is not None:
+            trained |= _run_teacher(stage, plan, listener, address, resume)
+            continue
+        stage = stage.with_folders(folders)
+        reused = finished_stage(stage.spec) if resume and not trained and stage.kind != "train" else None
+        if reused is not None:
+            listener.stage_reused(stage.spec, reused)
+            records = reused
+        else:
+            # continue this stage's interrupted experiment; the plain student also when a teacher was interrupted
+            again = resume and (has_resumable(stage.spec) or (stage.kind == "train" and not trained))
+            records = _run_stage(stage.spec, plan, listener, address, again)
+            trained = True
+        folders[stage.kind] = records[0].parent.parent
+    return records
 
 
 def _check(spec: Spec, listener: RunListener) -> SweepPlan:
     """Refuse a stage whose model is over its limits, whose runtime cannot work here or whose search is wrong."""
+    check_rules(spec)
     report = check_complexity(spec)
     check_runtime(spec.runtime)
     listener.model_checked(spec, report)
-    plan = plan_sweep(spec)
+    plan = plan_sweep(spec, progress=listener.search_progress)
     listener.search_planned(spec, plan)
     return plan
 

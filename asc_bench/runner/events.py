@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from asc_bench.model.complexity import ComplexityReport
-    from asc_bench.run.tune import ExperimentOutcome
+    from asc_bench.runner.tune import ExperimentOutcome
     from asc_bench.search.sweep import SweepPlan
     from asc_bench.spec.model import Spec
 
@@ -32,11 +32,17 @@ class RunListener:
     def model_checked(self, spec: Spec, report: ComplexityReport) -> None:
         """A stage's model was counted and is within its limits."""
 
+    def search_progress(self, done: int, total: int) -> None:
+        """``done`` of ``total`` sampled configurations were validated (large searches take a while)."""
+
     def search_planned(self, spec: Spec, plan: SweepPlan) -> None:
         """A stage's search (or plain seeds) was planned and every configuration validated."""
 
     def teacher(self, event: TeacherEvent) -> None:
         """A teacher stage was reused, started or finished."""
+
+    def stage_reused(self, spec: Spec, records: list[Path]) -> None:
+        """``--resume`` found the stage (e.g. a general model before its device models) finished: its records."""
 
     def warning(self, text: str) -> None:
         """Something the user should know that does not stop the run (e.g. a dataset warning)."""

@@ -16,7 +16,7 @@ from asc_bench.cli.tables import print_checks
 from asc_bench.core.errors import UserError
 from asc_bench.records.io import read_record
 from asc_bench.records.schema import ResultRecord
-from asc_bench.run.reproduce import compare, reproduction_spec
+from asc_bench.runner.reproduce import compare, reproduction_spec
 
 CLI = [sys.executable, "-m", "asc_bench.cli"]
 

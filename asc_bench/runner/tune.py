@@ -22,9 +22,9 @@ from ray.tune import Callback
 from asc_bench.core.errors import UserError
 from asc_bench.records.io import read_record
 from asc_bench.records.layout import RECORD_NAME, trial_folder
-from asc_bench.run.cluster import check_resources, start_ray
-from asc_bench.run.experiments import ExperimentState, latest_resumable, new_state, write_state
-from asc_bench.run.trainable import trainable_function, trial_seed, trial_values
+from asc_bench.runner.cluster import check_resources, start_ray
+from asc_bench.runner.experiments import ExperimentState, latest_resumable, new_state, write_state
+from asc_bench.runner.trainable import trainable_function, trial_seed, trial_values
 from asc_bench.search.space import ray_domain
 from asc_bench.search.sweep import ConfigResult, SweepPlan, TrialOutcome, best_summary, rank
 from asc_bench.spec.model import Spec
