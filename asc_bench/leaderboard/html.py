@@ -27,7 +27,7 @@ from asc_bench.leaderboard.format import (
     unseen,
 )
 from asc_bench.leaderboard.reported import web_url
-from asc_bench.leaderboard.svg import device_bars, scatter
+from asc_bench.leaderboard.svg import colour, device_bars, plotted, scatter
 from asc_bench.spec.limits import DCASE_MACS, DCASE_PARAM_BYTES
 
 TOP_ENTRIES = 5
@@ -47,9 +47,12 @@ table.board th.text,table.board td.text{text-align:left}
 table.board th[aria-sort=ascending]::after{content:" ▲"}table.board th[aria-sort=descending]::after{content:" ▼"}
 table.board tbody tr:hover{background:#f3f8ff}
 .scroll{overflow-x:auto}.plots{display:flex;flex-wrap:wrap;gap:12px}
-svg.plot{background:#fff;border:1px solid #eaeef2;max-width:100%;height:auto}
+figure{margin:0;max-width:560px;flex:1 1 320px}svg.plot{background:#fff;border:1px solid #eaeef2;width:100%;height:auto}
+ul.legend{list-style:none;margin:4px 0 0;padding:0;display:flex;flex-wrap:wrap;gap:2px 14px;font-size:12px}
+ul.legend li{display:flex;align-items:center;gap:5px;min-width:0;overflow-wrap:anywhere}
+ul.legend .swatch{flex:none;width:10px;height:10px}h2 .data{border-bottom:1px dotted #8c959f;cursor:help}
 svg .grid{stroke:#eaeef2}svg .tick{font-size:11px;fill:#57606a}svg .axis{font-size:12px;fill:#24292f}
-svg .plot-title{font-size:13px;font-weight:600;fill:#24292f}svg .legend{font-size:11px;fill:#24292f}
+svg .plot-title{font-size:13px;font-weight:600;fill:#24292f}
 svg .limit{stroke:#cf222e;stroke-dasharray:5 4}svg .limit-label{font-size:11px;fill:#cf222e}
 .note{color:#57606a;font-size:13px}nav a{margin-right:14px}footer{margin-top:40px;color:#57606a;font-size:12px}
 """
@@ -171,20 +174,43 @@ def _groups(table_id: str, group: Sequence[Entry], attr: str, base: Path | None)
     return _table(table_id, headers, rows)
 
 
+def _figure(svg: str, entries: Sequence[Entry]) -> str:
+    """A plot with its legend in HTML below it: one swatch and name per entry, wrapping to the page's width."""
+    items = "".join(
+        f'<li><span class="swatch" style="background:{colour(j)}"></span>{escape(e.name)}</li>'
+        for j, e in enumerate(entries)
+    )
+    return f'<figure>{svg}<ul class="legend">{items}</ul></figure>'
+
+
 def _plots(group: Sequence[Entry], devices: list[str]) -> list[str]:
     """Accuracy per device of the top entries; macro accuracy vs MACs and vs parameter bytes."""
     plots = []
     if devices:
         top = list(group[:TOP_ENTRIES])
         title = f"Accuracy per device, top {len(top)} entr{'y' if len(top) == 1 else 'ies'}"
-        plots.append(device_bars(top, devices, lambda d: unseen(group, d), title))
+        plots.append(_figure(device_bars(top, devices, lambda d: unseen(group, d), title), top))
     for measure, unit, scale, limit in (
         ("macs", "MMAC", 1e6, DCASE_MACS),
         ("param_bytes", "kB", 1e3, DCASE_PARAM_BYTES),
     ):
         title = f"Macro accuracy vs {'MACs' if measure == 'macs' else 'parameter bytes'}"
-        plots.append(scatter(group, measure=measure, unit=unit, scale=scale, limit=limit / scale, title=title))
+        svg = scatter(group, measure=measure, unit=unit, scale=scale, limit=limit / scale, title=title)
+        plots.append(_figure(svg, plotted(group)))
     return plots
+
+
+def short_title(title: str) -> str:
+    """A table's heading with the dataset named briefly: a generator's parameter list (``name (params)``) is left
+    out; the page shows the whole title on hover."""
+    return " · ".join(part.split(" (", 1)[0] for part in title.split(" · "))
+
+
+def _heading(title: str) -> str:
+    short = short_title(title)
+    if short == title:
+        return escape(title)
+    return f'<span class="data" title="{escape(title)}">{escape(short)}</span>'
 
 
 def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) -> str:
@@ -192,7 +218,7 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
     kind = group[0].kind
     parts = [
         f'<section id="{sid}" data-kind="{escape(kind)}">',
-        f'<h2><span class="kind {escape(kind)}">{escape(kind)}</span>{escape(title)}</h2>',
+        f'<h2><span class="kind {escape(kind)}">{escape(kind)}</span>{_heading(title)}</h2>',
         "<h3>Overall</h3>",
         _overall(f"{sid}-overall", group, base),
     ]
@@ -220,13 +246,15 @@ def _section(index: int, title: str, group: Sequence[Entry], base: Path | None) 
     return "\n".join(parts)
 
 
+def _nav_link(index: int, title: str, kind: str) -> str:
+    data = short_title(title).split(" · ", 1)[-1]  # the heading without its kind of figures
+    return f'<a href="#t{index}" title="{escape(title)}">{escape(kind)}: {escape(data)}</a>'
+
+
 def render_html(entries: Sequence[Entry], base: Path | None = None) -> str:
     """The whole page; links are relative to ``base`` (the folder the page is written to)."""
     boards = tables(entries)
-    nav = " ".join(
-        f'<a href="#t{i}">{escape(group[0].kind)}: {escape(title.split(" · ", 1)[-1])}</a>'
-        for i, (title, group) in enumerate(boards, 1)
-    )
+    nav = " ".join(_nav_link(i, title, group[0].kind) for i, (title, group) in enumerate(boards, 1))
     sections = [_section(i, title, group, base) for i, (title, group) in enumerate(boards, 1)]
     measured = sum(len(e.records) for e in entries if e.kind == "measured")
     reported = sum(1 for e in entries if e.kind == "reported")

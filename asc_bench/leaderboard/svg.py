@@ -1,6 +1,8 @@
 """Inline SVG plots for the HTML leaderboard: accuracy per device (bars) and accuracy vs complexity (scatter).
 
 Plain SVG text, no scripts and no external resources, so the page works offline and renders the same everywhere.
+The legend is not drawn in the SVG: the page lists the entries in HTML below each plot (``colour(j)`` is the
+colour of the ``j``-th entry), where the text wraps to the width the browser really has.
 """
 
 from __future__ import annotations
@@ -10,10 +12,22 @@ from html import escape
 
 from asc_bench.leaderboard.entries import Entry
 
-PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+PALETTE = (
+    # Okabe & Ito's colour-blind-safe palette without its pale yellow, then thirteen more chosen greedily for the
+    # largest smallest CIELAB distance to all before them (none lighter than L* 82, so all show on white); the
+    # smallest distance between any two is 26.
+    *("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000"),
+    *("#000075", "#f032e6", "#8db600", "#c2b280", "#661100", "#e6194b", "#f99379", "#4363d8"),
+    *("#7f7f7f", "#9a6324", "#3cb44b", "#882255", "#808000"),
+)
 WIDTH = 560
 HEIGHT = 300
-_M = {"left": 56, "right": 16, "top": 28, "bottom": 64}
+_M = {"left": 56, "right": 16, "top": 28, "bottom": 44}
+
+
+def colour(j: int) -> str:
+    """The colour of the ``j``-th entry of a plot (distinct for up to ``len(PALETTE)`` entries)."""
+    return PALETTE[j % len(PALETTE)]
 
 
 def _svg(title: str, body: list[str], height: int = HEIGHT) -> str:
@@ -75,7 +89,7 @@ def device_bars(entries: Sequence[Entry], devices: Sequence[str], unseen: Callab
             x = x0 + j * bar_w
             body.append(
                 f'<rect x="{x:.1f}" y="{y(v):.1f}" width="{bar_w * 0.92:.1f}" height="{y(lo) - y(v):.1f}" '
-                f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(e.name)} · {escape(device)}: '
+                f'fill="{colour(j)}"><title>{escape(e.name)} · {escape(device)}: '
                 f"{100 * stat.mean:.2f} %</title></rect>"
             )
         label = f"{device} †" if unseen(device) else device
@@ -83,27 +97,21 @@ def device_bars(entries: Sequence[Entry], devices: Sequence[str], unseen: Callab
             f'<text x="{x0 + group_w * 0.4:.1f}" y="{HEIGHT - _M["bottom"] + 16}" text-anchor="middle" '
             f'class="tick">{escape(label)}</text>'
         )
-    body += _legend(entries, HEIGHT - 22)
     return _svg(title, body)
 
 
-def _legend(entries: Sequence[Entry], y: float) -> list[str]:
-    parts = []
-    x = float(_M["left"])
-    for j, e in enumerate(entries):
-        name = e.name if len(e.name) <= 28 else e.name[:27] + "…"
-        parts.append(f'<rect x="{x:.0f}" y="{y - 9:.0f}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>')
-        parts.append(f'<text x="{x + 14:.0f}" y="{y:.0f}" class="legend">{escape(name)}</text>')
-        x += 24 + 6.5 * len(name)
-    return parts
+def plotted(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries a scatter plot draws (those with a macro accuracy), in the order of their colours."""
+    return [e for e in entries if e.macro_acc is not None]
 
 
 def scatter(entries: Sequence[Entry], *, measure: str, unit: str, scale: float, limit: float, title: str) -> str:
     """Macro accuracy (%) against a complexity measure (``macs`` or ``param_bytes``), with the DCASE limit.
 
-    ``scale`` divides the measure (1e6 for MMAC, 1e3 for kB); error bars are ± the std over seeds.
+    ``scale`` divides the measure (1e6 for MMAC, 1e3 for kB); error bars are ± the std over seeds. The ``j``-th
+    entry of :func:`plotted` is drawn in ``colour(j)``.
     """
-    points = [(getattr(e, measure) / scale, e) for e in entries if e.macro_acc is not None]
+    points = [(getattr(e, measure) / scale, e) for e in plotted(entries)]
     accs = [100 * e.macro_acc.mean for _, e in points if e.macro_acc]
     lo, hi = _acc_range(accs)
     x_hi = max([limit * 1.1, *(x * 1.1 for x, _ in points)])
@@ -137,7 +145,7 @@ def scatter(entries: Sequence[Entry], *, measure: str, unit: str, scale: float, 
     for j, (x, e) in enumerate(points):
         acc = e.macro_acc
         assert acc is not None
-        color = PALETTE[j % len(PALETTE)]
+        color = colour(j)
         cx, cy = px(x), py(100 * acc.mean)
         if acc.std:
             top, bottom = py(min(hi, 100 * (acc.mean + acc.std))), py(max(lo, 100 * (acc.mean - acc.std)))
@@ -146,7 +154,6 @@ def scatter(entries: Sequence[Entry], *, measure: str, unit: str, scale: float, 
             f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{color}"><title>{escape(e.name)}: '
             f"{100 * acc.mean:.2f} % at {x:.2f} {escape(unit)}</title></circle>"
         )
-    body += _legend([e for _, e in points], HEIGHT - 6)
     return _svg(title, body)
 
 
