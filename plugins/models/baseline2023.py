@@ -28,9 +28,25 @@ KERAS_BN = {"eps": 1e-3, "momentum": 0.01}
 """Keras' BatchNormalization defaults (epsilon 1e-3, momentum 0.99) in PyTorch's convention."""
 
 
+def keras_moving_variance(bn: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+    """A forward hook giving a BatchNorm Keras' moving variance: Keras averages the batch's biased variance,
+    PyTorch the unbiased one (``n / (n - 1)`` times larger); take the difference back out after each training
+    step. (A hook rather than a BatchNorm subclass, so that conv+BatchNorm fusion for int8 still finds the pair.)"""
+    if not bn.training or bn.running_var is None:
+        return
+    x = inputs[0].detach()
+    n = x.numel() // x.shape[1]
+    if n > 1:
+        # through .data: autograd keeps the buffer as an input of batch_norm (its training backward does not read
+        # it), and an in-place change it could see would fail the backward's version check
+        bn.running_var.data.sub_(bn.momentum * x.var(dim=(0, 2, 3), unbiased=False) / (n - 1))
+
+
 def conv_bn_relu(cin: int, cout: int, kernel: int) -> nn.Sequential:
-    """Conv ('same' padding, with bias as in Keras) + Keras-default BatchNorm + ReLU."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm2d(cout, **KERAS_BN), nn.ReLU())
+    """Conv ('same' padding, with bias as in Keras) + Keras BatchNorm (defaults, moving variance) + ReLU."""
+    bn = nn.BatchNorm2d(cout, **KERAS_BN)
+    bn.register_forward_hook(keras_moving_variance)
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=kernel // 2), bn, nn.ReLU())
 
 
 class Baseline2023(nn.Module, Model):

@@ -12,6 +12,7 @@ from helpers.golden import (
     fill_weights,
     load_fixture,
     model_outputs,
+    project,
     relative_error,
     seeded,
     source,
@@ -48,3 +49,46 @@ def test_tf_sepnet_shuffle_groups_matter() -> None:
 def test_tf_sepnet_without_shuffle_differs_from_the_reference() -> None:
     reference = load_fixture("tf_sepnet")["eval_logits"]
     assert relative_error(outputs("tf_sepnet", shuffle=False)["eval_logits"], reference) > 1e-2
+
+
+def keras_baseline_outputs(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the Keras fixture holds: log-probabilities in inference, then one training step (dropout 0)."""
+    model.eval()
+    with torch.no_grad():
+        out = {"eval_log_probs": model(x).log_softmax(1)}
+    model.train()
+    logits = model(x)
+    loss = torch.nn.functional.cross_entropy(logits, labels)
+    loss.backward()
+    out |= {"train_log_probs": logits.detach().log_softmax(1), "loss": loss.detach()}
+    for i, (name, p) in enumerate(sorted(model.named_parameters())):
+        out[f"grad.{name}"] = project(p.grad, seed=i)
+    out |= {f"buffer.{n}": b.detach().clone() for n, b in model.named_buffers() if b.is_floating_point()}
+    return out
+
+
+def test_baseline2023_reproduces_the_keras_baseline() -> None:
+    """The 2022/2023 baseline CNN against the Keras model its task1.py builds (TensorFlow, not PyTorch): the same
+    probabilities, loss, gradients and BatchNorm moving statistics (Keras epsilon 1e-3, momentum 0.99)."""
+    assert len(source("baseline2023")["commit"]) == 40
+    cls = registry.load("model", "baseline2023")
+    model = cls(cls.Config(dropout=0.0), input_shape=(1, 40, 51), num_classes=10)
+    fill_weights(model, MODEL_SEED)
+    ours = keras_baseline_outputs(model, seeded((BATCH, 1, 40, 51), 2), torch.arange(BATCH) % 10)
+    assert_matches(ours, load_fixture("baseline2023"))
+
+
+def test_baseline2023_with_pytorch_batchnorm_defaults_differs_from_keras() -> None:
+    """The fixture pins Keras' BatchNorm: PyTorch's defaults (epsilon 1e-5, momentum 0.1) miss it."""
+    cls = registry.load("model", "baseline2023")
+    model = cls(cls.Config(dropout=0.0), input_shape=(1, 40, 51), num_classes=10)
+    fill_weights(model, MODEL_SEED)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eps, m.momentum = 1e-5, 0.1
+    ours = keras_baseline_outputs(model, seeded((BATCH, 1, 40, 51), 2), torch.arange(BATCH) % 10)
+    reference = load_fixture("baseline2023")
+    assert (
+        relative_error(ours["buffer.features.0.1.running_mean"], reference["buffer.features.0.1.running_mean"]) > 1e-2
+    )
+    assert relative_error(ours["eval_log_probs"], reference["eval_log_probs"]) > 1e-5
