@@ -57,9 +57,17 @@ class Trainer(ABC):
     def batch_size(self) -> int:
         return int(self.config.batch_size)
 
+    def use_precision(self, precision: str) -> str:
+        """Called by the engine once, after construction, with the spec's resolved ``runtime.precision``
+        (``"fp32"``, ``"bf16"`` or ``"fp16"``; always ``"fp32"`` on the CPU unless the spec asks otherwise); return
+        the precision the trainer will train at (the record says it). Default: ``"fp32"`` (a trainer that does
+        not autocast). The model and every batch are already on the trial's device (``runtime.device``)."""
+        return "fp32"
+
     @abstractmethod
-    def train_step(self, batch: Batch) -> float:
-        """One optimisation step on a transformed batch; returns the loss."""
+    def train_step(self, batch: Batch) -> float | torch.Tensor:
+        """One optimisation step on a transformed batch; returns the loss: a float, or a 0-dim tensor (on a GPU
+        this saves a device-to-host sync per step; the engine reads the losses at the end of the epoch)."""
         ...
 
     @abstractmethod

@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from asc_bench.cli.cache import cache_app
 from asc_bench.cli.common import err_console
-from asc_bench.cli.data import cache_app, data_app
+from asc_bench.cli.data import data_app
 from asc_bench.cli.export2025 import export_dcase2025_cmd
+from asc_bench.cli.init_command import init
+from asc_bench.cli.leaderboard import leaderboard_cmd
 from asc_bench.cli.plugins import plugin_app, plugins
 from asc_bench.cli.predict_commands import export_dcase_cmd, predict
 from asc_bench.cli.run_commands import reproduce, run, runs
-from asc_bench.cli.spec_commands import complexity, docs, schema, validate
+from asc_bench.cli.spec_commands import complexity, docs, schema, show, validate
 from asc_bench.core.errors import UserError
 
 app = typer.Typer(
@@ -43,7 +45,7 @@ def _options(
 
 
 export_app = typer.Typer(help="Export a run in other formats: the DCASE submission files.", no_args_is_help=True)
-for command in (validate, schema):
+for command in (init, validate, show, schema):
     app.command()(command)
 app.command()(plugins)
 app.add_typer(plugin_app, name="plugin")
@@ -51,52 +53,7 @@ for command in (complexity, docs, run, runs):
     app.command()(command)
 
 
-@app.command("leaderboard")
-def leaderboard_cmd(
-    sources: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Result records: folders or record.json files (default: runs/).", show_default=False),
-    ] = None,
-    entries: Annotated[Path, typer.Option(help="The committed entries, shown beside your runs.")] = Path(
-        "leaderboard/entries"
-    ),
-    no_entries: Annotated[bool, typer.Option("--no-entries", help="Leave the committed entries out.")] = False,
-    reported: Annotated[bool, typer.Option(help="Show the published (reported) reference figures.")] = True,
-    format_: Annotated[
-        list[str] | None, typer.Option("--format", help="Write md, csv, json or html (repeatable).")
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="The file (one --format) or folder to write; default leaderboard.<ext> here.")
-    ] = None,
-    markdown: Annotated[Path | None, typer.Option(help="Write Markdown to this file (--format md --out).")] = None,
-    add: Annotated[
-        str | None,
-        typer.Option(metavar="NAME", help="Commit the records of SOURCES as entry NAME and re-render the leaderboard."),
-    ] = None,
-    replace: Annotated[bool, typer.Option(help="With --add: overwrite an entry of that name.")] = False,
-    publish: Annotated[
-        bool, typer.Option(help="Re-render README.md and index.html beside the entries folder from the entries.")
-    ] = False,
-) -> None:
-    """Rank result records (mean ± std over seeds) beside the committed and reported entries; write files."""
-    from asc_bench.cli.common import console
-    from asc_bench.cli.leaderboard import leaderboard_command
-
-    if markdown and format_:
-        raise UserError("--markdown is short for --format md --out FILE; give one or the other.")
-    leaderboard_command(
-        sources or [],
-        entries_dir=None if no_entries else entries,
-        reported=reported,
-        formats=["md"] if markdown else format_ or [],
-        out=markdown or out,
-        add=add,
-        replace=replace,
-        publish_only=publish,
-        console=console,
-    )
-
-
+app.command("leaderboard")(leaderboard_cmd)
 app.command()(reproduce)
 app.command()(predict)
 app.add_typer(data_app, name="data")

@@ -1,4 +1,4 @@
-"""The ``asc-bench data`` and ``asc-bench cache`` commands (registered in :mod:`asc_bench.cli.app`)."""
+"""The ``asc-bench data`` commands (registered in :mod:`asc_bench.cli.app`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from asc_bench.cli.common import console
+from asc_bench.cli.common import console, keep_whole
 from asc_bench.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -19,14 +19,6 @@ if TYPE_CHECKING:
 data_app = typer.Typer(
     help="Datasets: check one, or write a synthetic one in the real TAU22 layout.", no_args_is_help=True
 )
-cache_app = typer.Typer(help="The data cache: build it for a spec, list it, clear it.", no_args_is_help=True)
-DirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--dir", help="The cache folder (default: the cache's own; memmap: $ASC_BENCH_CACHE_DIR or ~/.cache/asc-bench)."
-    ),
-]
-CacheOpt = Annotated[str, typer.Option("--cache", help="The cache plugin whose caches to list or delete.")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", help="The dataset plugin.")]
 
 
@@ -39,8 +31,10 @@ def data_synth(
     dry_run: Annotated[bool, typer.Option(help="Only print the clip counts it would write.")] = False,
     dataset: DatasetOpt = "tau22",
 ) -> None:
-    """Write a synthetic dataset that a dataset plugin reads (tau22: the real TAU22 layout, WAV files, meta.csv,
-    evaluation_setup/, split_setup/)."""
+    """Write a synthetic dataset in the layout a dataset plugin reads.
+
+    For tau22: the real TAU22 layout, WAV files, meta.csv, evaluation_setup/, split_setup/.
+    """
     from rich.progress import Progress
 
     from asc_bench.plugins import registry
@@ -81,8 +75,11 @@ def data_check(
     ] = None,
     dataset: DatasetOpt = "tau22",
 ) -> None:
-    """Check a dataset root before a long run: tables, splits, every audio file; print clips per split × device ×
-    city. Exit status 2 when it has errors (a run would refuse it with the same messages)."""
+    """Check a dataset root before a long run: tables, splits, every audio file, and the clips per split.
+
+    It prints the clips per split × device × city; the exit status is 2 when it has errors (a run would refuse it
+    with the same messages).
+    """
     from asc_bench.data.check import DatasetReport, check_dataset
     from asc_bench.plugins import registry
 
@@ -150,109 +147,8 @@ def _show_report(report: DatasetReport) -> None:
         for c in cities:
             table.add_row(clips.city_names[c], *(f"{counts[d, c]:,}" for d in devices), f"{counts[:, c].sum():,}")
         table.add_row("total", *(f"{counts[d].sum():,}" for d in devices), f"{counts.sum():,}", style="bold")
-        console.print(table)
+        console.print(keep_whole(table, *(clips.device_names[d] for d in devices), "total"))
     summary = f"{report.describe}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)"
     if clips is not None:
         summary += f"; {len(clips):,} clips in the metadata"
     console.print(("[red]" if report.errors else "[green]") + escape(summary))
-
-
-@cache_app.command("build")
-def cache_build(
-    spec: Annotated[Path, typer.Argument(help="The spec YAML file.", show_default=False)],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a spec field (repeatable).")] = None,
-) -> None:
-    """Check the spec's dataset and build its caches now (what `asc-bench run` does before training)."""
-    from asc_bench.cli.progress import ConsoleRunListener
-    from asc_bench.data.prepare import prepare_caches
-    from asc_bench.data.setup import build_data
-    from asc_bench.spec.resolve import resolve_for_run
-    from asc_bench.spec.validate import load_spec
-
-    setup = build_data(resolve_for_run(load_spec(spec, set_ or [])))
-    listener = ConsoleRunListener(console)
-    done = prepare_caches(setup, listener, listener.warning)
-    for name, request in setup.requests.items():
-        location = setup.cache.location(request)
-        where = f" → {location}" if location else ""
-        rows = f"{request.count:,} rows of {'x'.join(map(str, request.shape))}"
-        console.print(f"{name}: {done[name]} ({rows}, {request.domain}){escape(where)}")
-
-
-def _cache_folder(name: str, folder: Path | None) -> tuple[Any, Path | None]:
-    """The cache plugin class ``name`` and the folder to look in (``--dir``, else the plugin's default)."""
-    from asc_bench.plugins import registry
-
-    cls = registry.load("cache", name, where="--cache")
-    return cls, Path(folder).expanduser() if folder else cls.default_folder()
-
-
-@cache_app.command("ls")
-def cache_ls(
-    folder: DirOpt = None,
-    verify: Annotated[bool, typer.Option(help="Verify every checksum (reads every cache in full).")] = False,
-    cache: CacheOpt = "memmap",
-) -> None:
-    """List the caches in the cache folder: what they hold, their size and whether they are complete (with
-    --verify, exit status 2 when any fails its checksums)."""
-    cls, folder = _cache_folder(cache, folder)
-    entries = cls.inventory(folder, verify=verify)
-    where = f"in {folder}" if folder else f"of the {cache} cache (it keeps nothing on disk)"
-    table = Table(title=f"caches {where}", title_justify="left")
-    for column in ("key", "split", "rows", "row shape", "dtype", "holds", "size", "created", "status"):
-        table.add_column(column, justify="right" if column in ("rows", "size") else "left")
-    for e in entries:
-        colour = "green" if e.ok else "yellow" if e.building else "red"
-        table.add_row(
-            e.key[:12],
-            e.label or "?",
-            f"{e.count:,}" if e.count is not None else "?",
-            "x".join(map(str, e.shape or ())) or "?",
-            e.dtype or "?",
-            _holds(e.key_parts),
-            f"{e.size / 1e6:,.1f} MB",
-            (e.created or "")[:16].replace("T", " "),
-            f"[{colour}]{escape(e.status)}[/{colour}]",
-        )
-    console.print(table)
-    total = sum(e.size for e in entries)
-    console.print(f"{len(entries)} cache(s), {total / 1e6:,.1f} MB")
-    failed = [e for e in entries if not e.ok and not e.building]
-    if verify and failed:
-        console.print(
-            f"[red]{len(failed)} cache(s) failed the check[/red]: the next run rebuilds them, or remove them now "
-            f"with asc-bench cache clear {' '.join(e.key[:12] for e in failed)}"
-        )
-        raise typer.Exit(2)
-
-
-def _holds(parts: dict[str, Any]) -> str:
-    if not parts:
-        return "?"
-    steps = [p.get("type", "?") for p in parts.get("cached", [])]
-    text = f"{parts.get('domain', '?')} @ {parts.get('sample_rate', '?')} Hz"
-    if steps:
-        text += " (" + ", ".join(steps) + ")"
-    if parts.get("crop_offsets"):
-        text += f", {len(parts['crop_offsets'])} crops"
-    return text
-
-
-@cache_app.command("clear")
-def cache_clear(
-    keys: Annotated[
-        list[str] | None, typer.Argument(help="Keys (or their first characters) to remove; default: all.")
-    ] = None,
-    folder: DirOpt = None,
-    cache: CacheOpt = "memmap",
-) -> None:
-    """Delete caches (all, or the given keys) that no process is building; they are rebuilt when needed."""
-    cls, folder = _cache_folder(cache, folder)
-    result = cls.clear(keys or None, folder=folder)
-    where = escape(str(folder)) if folder else f"the {cache} cache"
-    console.print(f"removed {len(result.removed)} cache(s) from {where}, freed {result.freed / 1e6:,.1f} MB")
-    for key in result.busy:
-        console.print(f"[yellow]kept {key}: another process is building it[/yellow]")
-    if keys and not result.removed and not result.busy:
-        nothing = f"no cache in {folder}" if folder else f"the {cache} cache keeps nothing on disk, so no cache"
-        raise UserError(f"{nothing} has a key starting with {', '.join(keys)}.", fix="See `asc-bench cache ls`.")

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from asc_bench.cli.common import keep_whole
 from asc_bench.model.complexity import ComplexityReport
 from asc_bench.runner.events import RunListener, TeacherEvent
 from asc_bench.runner.tune import ExperimentOutcome
@@ -161,7 +162,7 @@ def print_search_summary(configs: list[ConfigResult], plan: SweepPlan, console: 
             _stat(config.scores, percent),
             config.status,
         )
-    console.print(table)
+    console.print(keep_whole(table, "#", "name", "seeds", metric, "status"))
     chosen = best(configs)
     if chosen is None:
         console.print("[yellow]no configuration finished on every seed: none is chosen.[/yellow]")

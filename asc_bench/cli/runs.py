@@ -1,7 +1,8 @@
-"""``asc-bench runs``: the experiments under an output folder."""
+"""``asc-bench runs``: the experiments under an output folder, as a table or as JSON."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,37 +10,48 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from asc_bench.runner.experiments import count_records, find_experiments
+from asc_bench.cli.common import keep_whole, print_json
+from asc_bench.runner.experiments import experiment_summaries
 
 
-def render_experiments(root: Path, console: Console) -> None:
-    """The table of ``asc-bench runs``: status, trials, best score and path of every experiment (a damaged
-    ``experiment.json`` is skipped with a warning)."""
+def render_experiments(
+    root: Path, console: Console, err_console: Console | None = None, *, as_json: bool = False
+) -> None:
+    """The table (or, with ``as_json``, the JSON list) of ``asc-bench runs``: status, trials, best score and
+    folder of every experiment; a damaged ``experiment.json`` is skipped with a warning on ``err_console``
+    (default: ``console``)."""
 
     def skipped(exc: Exception) -> None:
-        console.print(f"[yellow]skipped:[/yellow] {escape(str(exc))}")
+        (err_console or console).print(f"[yellow]skipped:[/yellow] {escape(str(exc))}")
 
-    found = find_experiments(root, on_damaged=skipped)
-    if not found:
-        console.print(f"No experiments under {root}.")
+    found = experiment_summaries(root, on_damaged=skipped)
+    if as_json:
+        print_json(found)
         return
-    table = Table(title=f"experiments under {root}", title_justify="left")
-    for column in ("name", "started", "status", "done", "failed", "stopped", "best", "folder"):
-        table.add_column(column, justify="right" if column in ("done", "failed", "stopped") else "left")
-    for folder, state in found:
-        status = state.effective_status()
-        colour = {"finished": "green", "failed": "red", "interrupted": "yellow"}.get(status, "cyan")
+    if not found:
+        console.print(f"no experiments yet under {escape(str(root))}")
+        return
+    table = Table(title=f"experiments under {escape(str(root))}", title_justify="left")
+    counts = ("done", "failed", "stopped")
+    for column in ("name", "started", "status", *counts, "best", "folder"):
+        table.add_column(column, justify="right" if column in counts else "left")
+    for row in found:
+        colour = {"finished": "green", "failed": "red", "interrupted": "yellow"}.get(row["status"], "cyan")
         table.add_row(
-            escape(state.name),
-            state.started.astimezone().strftime("%Y-%m-%d %H:%M"),
-            f"[{colour}]{status}[/{colour}]",
-            f"{count_records(folder)}/{state.trials.get('total', '?')}",
-            str(state.trials.get("failed", "–")),
-            str(state.trials.get("stopped", "–")),
-            _best_text(state.best),
-            str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder),
+            escape(row["name"]),
+            datetime.fromisoformat(row["started"]).astimezone().strftime("%Y-%m-%d %H:%M"),
+            f"[{colour}]{row['status']}[/{colour}]",
+            f"{row['done']}/{_count(row['total'], '?')}",
+            _count(row["failed"], "–"),
+            _count(row["stopped"], "–"),
+            _best_text(row["best"]),
+            escape(row["folder"]),
         )
-    console.print(table)
+    console.print(keep_whole(table, "started", "status", *counts, "best"))
+
+
+def _count(value: int | None, missing: str) -> str:
+    return missing if value is None else str(value)
 
 
 def _best_text(best: dict[str, Any] | None) -> str:

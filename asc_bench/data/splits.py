@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -13,6 +13,7 @@ import torch
 from asc_bench.api import Batch, Cache, CacheRequest, ClipStore, ClipTable, Dataset, TransformContext
 from asc_bench.core.errors import UserError
 from asc_bench.data.crops import CropSource
+from asc_bench.data.device_batches import DataPath, HostRows, RowSource, make_source
 from asc_bench.data.pipeline import Pipeline
 
 CACHE_FORMAT = 2  # bump when the meaning of cached rows changes
@@ -34,9 +35,36 @@ class PreparedSplit:
     devices: torch.Tensor
     cities: torch.Tensor
     variants: int = 1
+    source: RowSource | None = None  # where batches' rows come from (None: the store, on the CPU)
 
     def __len__(self) -> int:
         return len(self.indices)
+
+    @property
+    def rows(self) -> RowSource:
+        """Where batches' rows come from: the store on the CPU unless :meth:`placed` chose another path."""
+        return self.source or HostRows(self.store)
+
+    @property
+    def data_path(self) -> DataPath:
+        """Which path batches take: ``host``, ``resident`` or ``streamed`` (:mod:`asc_bench.data.device_batches`)."""
+        return self.rows.path
+
+    def placed(self, device: torch.device, path: DataPath) -> PreparedSplit:
+        """This split with its batches made on ``device`` through ``path`` (labels and groups moved there)."""
+        return replace(
+            self,
+            labels=self.labels.to(device),
+            devices=self.devices.to(device),
+            cities=self.cities.to(device),
+            source=make_source(self.store, device, path),
+        )
+
+    def on_host(self) -> PreparedSplit:
+        """This split with its batches made on the CPU (int8 models run there)."""
+        return replace(
+            self, labels=self.labels.cpu(), devices=self.devices.cpu(), cities=self.cities.cpu(), source=None
+        )
 
 
 def split_indices(dataset: Dataset, name: str) -> np.ndarray:
@@ -127,10 +155,13 @@ def iterate_batches(
     num_classes: int,
     shuffle: bool,
     on_batch: Callable[[int], None] | None = None,
+    drop_last: bool = False,
 ) -> Iterator[Batch]:
-    """Batches of a split with the online transforms applied (shuffled with ``ctx.rng`` when asked).
+    """Batches of a split with the online transforms applied (shuffled with ``ctx.rng`` when asked), made on the
+    device of the split's row source (:meth:`PreparedSplit.placed`).
 
     With shifted crops, training draws one crop per clip from ``ctx.rng``; evaluation takes the clip itself.
+    ``drop_last`` leaves out the last partial batch (static shapes for a compiled model on a GPU).
     """
     n = len(split)
     order = torch.randperm(n, generator=ctx.rng).numpy() if shuffle else np.arange(n)
@@ -138,17 +169,20 @@ def iterate_batches(
     variant = np.zeros(n, dtype=np.int64)
     if k > 1 and ctx.training:
         variant = torch.randint(0, k, (n,), generator=ctx.rng).numpy()
-    for start in range(0, n, batch_size):
-        positions = order[start : start + batch_size]
-        pos_t = torch.from_numpy(positions)
+    stop = n - n % batch_size if drop_last and n > batch_size else n
+    batch_positions = [order[start : start + batch_size] for start in range(0, stop, batch_size)]
+    source = split.rows
+    rows = source.batches([positions * k + variant[positions] for positions in batch_positions])
+    for positions, x in zip(batch_positions, rows, strict=True):
+        pos_t = torch.from_numpy(positions).to(source.device)
         labels = split.labels[pos_t]
         batch = Batch(
-            x=split.store.get(positions * k + variant[positions]),
+            x=x,
             target=torch.nn.functional.one_hot(labels, num_classes).float(),
             label=labels,
             device=split.devices[pos_t],
             city=split.cities[pos_t],
-            clip=torch.from_numpy(split.indices[positions]),
+            clip=torch.from_numpy(split.indices[positions]).to(source.device),
         )
         yield pipeline.run(pipeline.online, batch, ctx)
         if on_batch:

@@ -1,5 +1,6 @@
 """The one evaluation loop: a model over a prepared split at evaluation time (no augmentation, fixed order).
-Per-epoch scores, the final scores, int8 calibration and predictions all go through :func:`eval_batches`."""
+Per-epoch scores, the final scores, int8 calibration and predictions all go through :func:`eval_batches`.
+Batches, logits and the metric state are on the device of the split's row source (``PreparedSplit.placed``)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def eval_batches(
 def forward(model: torch.nn.Module, batch: Batch, device_names: Sequence[str]) -> torch.Tensor:
     """The model's logits for a batch; a device-specific system (``routes_devices``) gets each clip's device name."""
     if getattr(model, "routes_devices", False):
-        return model(batch.x, [device_names[int(d)] for d in batch.device])
+        return model(batch.x, [device_names[d] for d in batch.device.tolist()])  # one read, not one per clip
     return model(batch.x)
 
 
@@ -46,13 +47,15 @@ def predict_logits(
     model.eval()
     with torch.inference_mode():
         names = setup.clips.device_names
-        return torch.cat([forward(model, b, names).float() for b in eval_batches(split, setup, on_batch=on_batch)])
+        logits = [forward(model, b, names).float() for b in eval_batches(split, setup, on_batch=on_batch)]
+        return torch.cat(logits).cpu()
 
 
 def evaluate(model: torch.nn.Module, split: PreparedSplit, setup: DataSetup) -> dict[str, Any]:
     """The raw scores (grouped confusion, log loss) of ``model`` on a split; :func:`named_scores` names them."""
     clips = setup.clips
     metric = SceneMetrics(len(clips.class_names), len(clips.device_names), len(clips.city_names))
+    metric = metric.to(split.rows.device)  # the confusion state lives where the batches are made
     model.eval()
     with torch.inference_mode():
         for batch in eval_batches(split, setup):

@@ -2,7 +2,8 @@
 with an apostrophe) and JSON (tables of entries).
 
 Scores are fractions (0.5699, not 56.99 %) with full precision; ``*_std`` is the sample std over seeds (or the
-published spread, empty when none was given). Record paths are relative to the written file's folder.
+published spread, empty when none was given). Record paths are relative to the written file's folder (to the
+current folder for standard output). :func:`render` gives any of the formats as text, e.g. for ``--out -``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from asc_bench.leaderboard.entries import Entry, Stat, tables
 from asc_bench.leaderboard.format import csv_cell, group_names, link
+from asc_bench.leaderboard.html import render_html
+from asc_bench.leaderboard.markdown import render_markdown
 
+Format = Literal["md", "csv", "json", "html"]
+FORMATS: tuple[Format, ...] = ("md", "csv", "json", "html")
+"""The file formats of a leaderboard, by extension."""
 JSON_FORMAT = {"format": "asc-bench leaderboard", "version": 1}
 _STATS = ("macro_acc", "macro_acc_float32", "micro_acc", "log_loss", "seen_acc", "unseen_acc")
 _GROUPS = (("class", "per_class"), ("device", "per_device"), ("city", "per_city"))
@@ -104,3 +110,9 @@ def render_csv(entries: Sequence[Entry], base: Path | None = None) -> str:
             row += [e.citation, e.url, " ".join(records)]
             writer.writerow(map(csv_cell, row))
     return out.getvalue()
+
+
+def render(entries: Sequence[Entry], fmt: Format, base: Path | None = None) -> str:
+    """The leaderboard in format ``fmt`` (one of :data:`FORMATS`) as text; record links relative to ``base``."""
+    renderers = {"md": render_markdown, "csv": render_csv, "json": render_json, "html": render_html}
+    return renderers[fmt](entries, base=base)

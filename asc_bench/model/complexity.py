@@ -60,6 +60,44 @@ class ComplexityReport:
         return sorted((la for la in self.layers if getattr(la, measure) > 0), key=lambda la: -getattr(la, measure))[:n]
 
 
+@dataclass
+class BlockCount:
+    """The layers of one block (a module path prefix) summed: a row of ``asc-bench complexity``'s summary."""
+
+    name: str
+    layers: int
+    output_shape: list[int]  # the last layer's
+    params: int
+    macs: int
+    flop_counter_macs: int
+    notes: list[str] = field(default_factory=list)  # the distinct notes of its layers
+
+
+def block_summary(report: ComplexityReport, min_blocks: int = 3) -> list[BlockCount]:
+    """The per-layer counts summed per block: the model's children, or grandchildren and deeper while there are
+    fewer than ``min_blocks`` blocks (rows without a path, the model's own forward, are block ``(model)``)."""
+    deepest = max((la.name.count(".") + 1 for la in report.layers if la.name), default=1)
+    depth = 1
+    while depth < deepest and len({_prefix(la.name, depth) for la in report.layers}) < min_blocks:
+        depth += 1
+    blocks: dict[str, BlockCount] = {}
+    for la in report.layers:
+        name = _prefix(la.name, depth)
+        block = blocks.setdefault(name, BlockCount(name, 0, la.output_shape, 0, 0, 0))
+        block.layers += 1
+        block.output_shape = la.output_shape
+        block.params += la.params
+        block.macs += la.macs
+        block.flop_counter_macs += la.flop_counter_macs
+        if la.note and la.note not in block.notes:
+            block.notes.append(la.note)
+    return list(blocks.values())
+
+
+def _prefix(name: str, depth: int) -> str:
+    return ".".join(name.split(".")[:depth]) if name else "(model)"
+
+
 def _system_report(reports: dict[str, ComplexityReport]) -> ComplexityReport:
     """A device-specific system's complexity: the maxima over its models (each must meet the limits on its own),
     the layer table of the largest, and every model's figures in ``per_device``."""

@@ -74,7 +74,14 @@ class Complexity(BaseModel):
 
 
 class Environment(TypedDict):
-    """Where a trial ran: versions, git state, compute device (further keys are kept)."""
+    """Where a trial ran: versions, git state, compute device (further keys are kept).
+
+    Records written since GPU training (same schema version; older records lack these keys): ``precision`` the
+    training arithmetic (fp32, bf16, fp16), ``data_path`` each split's path to the device (host, resident,
+    streamed), ``memory_fraction`` the GPU memory bound of a fractional GPU, ``peak_memory_bytes`` the peak GPU
+    memory allocated, ``drop_last`` whether training dropped its last partial batch, ``deployed_on`` where the
+    deployed model was scored (int8: always the CPU).
+    """
 
     __pydantic_config__ = ConfigDict(extra="allow")  # type: ignore[misc]
     python: str
@@ -84,6 +91,12 @@ class Environment(TypedDict):
     git_dirty: bool | None
     device: str
     threads: NotRequired[int]
+    precision: NotRequired[str]
+    data_path: NotRequired[dict[str, str]]
+    memory_fraction: NotRequired[float | None]
+    peak_memory_bytes: NotRequired[int | None]
+    drop_last: NotRequired[bool]
+    deployed_on: NotRequired[str]
 
 
 class Timings(BaseModel):

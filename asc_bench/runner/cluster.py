@@ -80,8 +80,16 @@ def start_ray(address: str | None = None, num_cpus: int | None = None) -> None:
 
 
 def check_resources(cpu: float, gpu: float) -> None:
-    """Refuse per-trial resources that no live node of the cluster has (a trial runs on one node)."""
+    """Refuse per-trial resources that no live node of the cluster has (a trial runs on one node), and a GPU share
+    Ray cannot give (a fraction of one GPU, or whole GPUs)."""
     import ray
+
+    if gpu > 1 and gpu != int(gpu):
+        raise UserError(
+            f"each trial asks for {gpu:g} GPUs: Ray gives a trial a fraction of one GPU or whole GPUs, not both.",
+            where="tune.resources.gpu",
+            fix="Use a fraction up to 1 (0.25 runs four trials per GPU) or a whole number of GPUs.",
+        )
 
     nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
     if any(node.get("CPU", 0) >= cpu and node.get("GPU", 0) >= gpu for node in nodes):

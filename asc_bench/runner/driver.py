@@ -10,12 +10,14 @@ from asc_bench.core.errors import UserError
 from asc_bench.data.prepare import prepare_data
 from asc_bench.data.setup import build_data
 from asc_bench.model.build import check_complexity
+from asc_bench.model.device import check_device
 from asc_bench.model.runtime import check_runtime
 from asc_bench.runner.cluster import check_address, check_resources, start_ray
 from asc_bench.runner.events import RunListener, TeacherEvent
 from asc_bench.runner.experiments import has_resumable
 from asc_bench.runner.output import check_output
 from asc_bench.runner.stages import Stage, finished_stage, plan_stages
+from asc_bench.runner.tracking import check_tracking
 from asc_bench.runner.tune import ExperimentOutcome, run_experiment
 from asc_bench.search.sweep import SweepPlan, plan_sweep
 from asc_bench.spec.model import Spec
@@ -38,7 +40,8 @@ def run_spec(
     stages = plan_stages(resolve_for_run(spec))
     check_output([stage.spec for stage in stages], resume=resume)  # writable output; safe checkpoints to resume
     plans = [stage.sweep(_check(stage.spec, listener)) for stage in reversed(stages)][::-1]  # the student first
-    for stage in stages:
+    for stage in stages:  # a device this run cannot give its trials is refused before any data work
+        check_device(stage.spec.runtime, stage.spec.tune.resources.gpu, local=address in (None, "local"))
         stage.check_data()
     start_ray(address)  # an unreachable cluster or too large trials are refused before any data work
     for stage in stages:
@@ -77,6 +80,7 @@ def _check(spec: Spec, listener: RunListener) -> SweepPlan:
     check_rules(spec)
     report = check_complexity(spec)
     check_runtime(spec.runtime)
+    check_tracking(spec.tracking)  # a tracker's package is missing: refused before anything runs
     listener.model_checked(spec, report)
     plan = plan_sweep(spec, progress=listener.search_progress)
     listener.search_planned(spec, plan)

@@ -143,3 +143,25 @@ def has_resumable(spec: Spec) -> bool:
     except UserError:
         return False
     return True
+
+
+def experiment_summaries(root: Path, on_damaged: Callable[[UserError], None] | None = None) -> list[dict[str, Any]]:
+    """What ``asc-bench runs`` shows of every experiment under ``root``, newest first (none when ``root`` does
+    not exist): name, started (ISO 8601), status, trials done / total / failed / stopped, best
+    (``{metric, score}`` or None) and folder (relative to ``root``)."""
+    if not root.is_dir():
+        return []
+    return [
+        {
+            "name": state.name,
+            "started": state.started.isoformat(),
+            "status": state.effective_status(),
+            "done": count_records(folder),
+            "total": state.trials.get("total"),
+            "failed": state.trials.get("failed"),
+            "stopped": state.trials.get("stopped"),
+            "best": state.best,
+            "folder": str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder),
+        }
+        for folder, state in find_experiments(root, on_damaged=on_damaged)
+    ]

@@ -24,6 +24,7 @@ from asc_bench.records.io import read_record
 from asc_bench.records.layout import RECORD_NAME, trial_folder
 from asc_bench.runner.cluster import check_resources, start_ray
 from asc_bench.runner.experiments import ExperimentState, latest_resumable, new_state, write_state
+from asc_bench.runner.tracking import tracking_callbacks
 from asc_bench.runner.trainable import trainable_function, trial_seed, trial_values
 from asc_bench.search.space import ray_domain
 from asc_bench.search.sweep import ConfigResult, SweepPlan, TrialOutcome, best_summary, rank
@@ -193,7 +194,7 @@ def _tuner(spec: Spec, plan: SweepPlan, *, resume: bool) -> tuple[Any, Path, Exp
             name=folder.name,
             storage_path=storage,
             verbose=0,
-            callbacks=[_ProgressCallback()],
+            callbacks=[_ProgressCallback(), *tracking_callbacks(spec)],  # MLflow / W&B: runner/tracking.py
             checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
             failure_config=tune.FailureConfig(max_failures=spec.tune.max_failures),
         ),

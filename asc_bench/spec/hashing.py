@@ -1,6 +1,7 @@
 """The spec hash: a canonical digest of the fields that determine results (records of one hash are seeds of one
 configuration; the leaderboard groups them). Fields marked ``non_semantic`` (paths, worker counts), the top-level
-name, seeds, tune and output sections, and fields a config reports as unused are left out."""
+name, seeds, tune and output sections, and fields a config reports as unused are left out; fields marked
+``{"semantic": "unless_default"}`` only while they hold their default."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ def _strip_non_semantic(model: BaseModel, dumped: dict[str, Any]) -> dict[str, A
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         if extra.get("semantic") is False or name not in dumped or name in unused:
             continue
+        if extra.get("semantic") == "unless_default" and getattr(model, name) == field.default:
+            continue  # a field added after specs were hashed: their hashes stay as they were
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             out[name] = _strip_non_semantic(value, dumped[name])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Union
 
-from pydantic import Field, create_model, field_validator
+from pydantic import Field, SerializerFunctionWrapHandler, create_model, field_validator, model_serializer
 
 from asc_bench.api.config import PluginConfig
 from asc_bench.api.trainer import TrainerConfig
@@ -13,6 +13,7 @@ from asc_bench.core.strict import StrictModel
 from asc_bench.plugins import registry
 from asc_bench.spec.limits import Limits
 from asc_bench.spec.sections import DataSection, OutputSection, RuntimeSection
+from asc_bench.spec.tracking import TrackingSection
 from asc_bench.spec.tune import TuneSection
 
 PLUGIN_SLOTS: dict[tuple[str, ...], registry.Kind] = {
@@ -37,6 +38,20 @@ class Spec(StrictModel):
     tune: TuneSection = Field(default_factory=TuneSection)
     runtime: RuntimeSection = Field(default_factory=RuntimeSection)
     output: OutputSection = Field(default_factory=OutputSection)
+    tracking: TrackingSection = Field(
+        default_factory=TrackingSection,
+        description="Experiment trackers (MLflow, W&B): docs/tracking.md. Not part of the spec hash.",
+        json_schema_extra={"semantic": False},
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_tracking(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumps leave out an empty ``tracking`` section: records and experiment states written before it existed
+        compare equal."""
+        data = handler(self)
+        if self.tracking.is_empty():
+            data.pop("tracking", None)
+        return data
 
     @field_validator("name")
     @classmethod
@@ -107,6 +122,10 @@ def full_schema() -> dict[str, Any]:
     """JSON Schema of a spec that may use every installed plugin (skipping ones that fail to import)."""
     schema = build_spec_model(installed_plugin_names()).model_json_schema()
     schema["title"] = "asc-bench spec"
+    schema["properties"]["extends"] = {  # read before validation (spec/compose.py), so no field of Spec
+        "description": "Base spec(s) merged in first: paths relative to this file, or recipe:NAME.",
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    }
     return schema
 
 

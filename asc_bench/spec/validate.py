@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from asc_bench.core.errors import UserError
 from asc_bench.plugins import registry
+from asc_bench.spec.compose import compose
 from asc_bench.spec.hashing import semantic_dict
 from asc_bench.spec.model import PLUGIN_SLOTS, TRANSFORMS_PATH, Spec, build_spec_model
 from asc_bench.spec.overrides import apply_overrides, override_positions
 from asc_bench.spec.space import check_space
-from asc_bench.spec.yaml_positions import PathKey, Position, load_yaml
+from asc_bench.spec.yaml_positions import PathKey, Position
 
 DEFAULT_CACHE = {"type": "memmap"}
 
@@ -73,8 +74,8 @@ def _where(source: str, positions: dict[PathKey, Position], path: PathKey, field
             position = positions[path[:cut]]
             if isinstance(position, str):  # the value came from a --set argument
                 return f"{position}: {field}"
-            line, col = position
-            return f"{source}:{line}:{col}: {field}"
+            file, line, col = position  # the file that wrote the value (a base spec, for a value it extends)
+            return f"{file}:{line}:{col}: {field}"
     return f"{source}: {field}"
 
 
@@ -174,8 +175,8 @@ def check_trial_count(spec: Spec, where: str = "tune.num_samples") -> None:
 
 
 def load_spec(path: Path, overrides: list[str] | None = None) -> Spec:
-    """Load, override and validate a spec file."""
-    raw, positions = load_yaml(path)
+    """Load a spec file (its ``extends:`` bases merged in), override and validate it."""
+    raw, positions = compose(path)
     if overrides:
         if not isinstance(raw, dict):
             raise UserError("a spec must be a YAML mapping.", where=str(path))

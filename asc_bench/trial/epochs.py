@@ -69,8 +69,10 @@ def train_epoch(parts: TrialParts, epoch: int) -> list[float]:
         ctx=ctx,
         num_classes=parts.setup.num_classes,
         shuffle=True,
+        drop_last=parts.compute.drop_last,
     )
-    return [parts.trainer.train_step(batch) for batch in batches]
+    losses = [parts.trainer.train_step(batch) for batch in batches]  # 0-dim tensors on a GPU: read once, here
+    return [float(loss) for loss in losses]
 
 
 def epoch_row(parts: TrialParts, epoch: int, losses: list[float], train_s: float) -> dict[str, Any]:
@@ -100,6 +102,8 @@ def train_epochs(
     """Train from ``progress.first_epoch`` to the trainer's last epoch (or until it stops early), reporting each
     epoch with the state to checkpoint."""
     trainer = parts.trainer
+    if on_progress:
+        on_progress(f"training on {parts.compute.describe()}")
     for epoch in range(progress.first_epoch, trainer.epochs):
         t0 = time.perf_counter()
         losses = train_epoch(parts, epoch)

@@ -37,6 +37,8 @@ def deploy_and_score(parts: TrialParts) -> Scores:
     dtype = parts.spec.limits.param_dtype
     calibration = calibration_inputs(parts.train, parts.setup) if dtype == "int8" else None
     deployed = deploy_model(parts.model, dtype, calibration)
+    if dtype == "int8":  # int8 kernels exist on the CPU only: the deployed model is scored there
+        test = test.on_host()
     return Scores(named_scores(evaluate(deployed, test, parts.setup), parts.setup, seen), float32)
 
 
@@ -60,9 +62,11 @@ def hparams(spec: Spec) -> dict[str, Any]:
 
 def node() -> dict[str, Any]:
     """Where the trial ran: the host name and, under Ray, the node's id and address."""
-    import ray
-
-    if not ray.is_initialized():
+    try:
+        import ray
+    except ImportError:  # a trial run outside Ray, where Ray is not installed (e.g. a bare GPU image)
+        ray = None
+    if ray is None or not ray.is_initialized():
         return {"hostname": socket.gethostname(), "node_id": None, "node_ip": None}
     return {
         "hostname": socket.gethostname(),
@@ -92,6 +96,8 @@ def build_record(parts: TrialParts, scores: Scores, progress: Progress, timings:
         environment=dict(
             capture_environment(device=str(next(model.parameters()).device)),
             threads=torch.get_num_threads(),
+            **parts.compute.record(),
+            deployed_on="cpu" if spec.limits.param_dtype == "int8" else str(parts.compute.device),
             plugins=plugins_used(spec),
             **node(),
         ),

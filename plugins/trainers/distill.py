@@ -77,11 +77,12 @@ class DistillTrainer(SupervisedTrainer):
                 where=where,
                 fix="Run the student with `asc-bench run`, which trains trainer.teacher.spec first.",
             )
-        self.teacher = logits_for_clips(load_logits(config.teacher.logits, where=where), clips, train_rows, where=where)
+        table = logits_for_clips(load_logits(config.teacher.logits, where=where), clips, train_rows, where=where)
+        self.teacher = table.to(next(model.parameters()).device)  # on the trial's device, looked up there
 
     def loss(self, logits: torch.Tensor, batch: Batch) -> torch.Tensor:
-        teacher = self.teacher[batch.clip.cpu()].to(logits.device)
-        if torch.isnan(teacher).any():
+        teacher = self.teacher[batch.clip.to(self.teacher.device)].to(logits.device)
+        if self.train_rows is None and torch.isnan(teacher).any():  # else every training clip was checked up front
             missing = sorted({self.clips.ids[int(r)] for r in batch.clip[torch.isnan(teacher[:, 0]).cpu()]})  # type: ignore[union-attr]
             raise UserError(
                 f"the teacher logits file has no logits for clips {', '.join(missing[:3])} of this batch.",

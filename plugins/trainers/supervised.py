@@ -22,6 +22,7 @@ from asc_bench_plugins.trainers.optim import (
 )
 
 MixedPrecision = Literal["off", "auto", "bfloat16", "float16"]
+PRECISION_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}  # runtime.precision; fp32: no autocast
 
 
 class SupervisedConfig(TrainerConfig):
@@ -88,7 +89,15 @@ class SupervisedTrainer(Trainer):
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.amp_dtype)
 
-    def train_step(self, batch: Batch) -> float:
+    def use_precision(self, precision: str) -> str:
+        """Autocast at the spec's ``runtime.precision`` unless this config's ``mixed_precision`` asks otherwise."""
+        if self.config.mixed_precision == "off":
+            self.amp_dtype = PRECISION_DTYPES.get(precision)
+            self.scaler = torch.amp.GradScaler(self.device_type, enabled=self.amp_dtype == torch.float16)
+        names = {dtype: name for name, dtype in PRECISION_DTYPES.items()}
+        return names.get(self.amp_dtype, "fp32")  # type: ignore[arg-type]
+
+    def train_step(self, batch: Batch) -> float | torch.Tensor:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         with self._autocast():
@@ -101,7 +110,7 @@ class SupervisedTrainer(Trainer):
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        return float(loss.detach())
+        return float(loss.detach()) if self.device_type == "cpu" else loss.detach()  # no sync per step on a GPU
 
     def current_lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])

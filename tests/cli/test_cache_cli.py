@@ -41,7 +41,7 @@ def test_two_builds_at_once_build_each_split_once_then_ls_and_clear(tmp_path: Pa
     code, out, _ = finish(cli("cache", "ls", "--verify", cache=cache))
     assert code == 0 and "2 cache(s)" in out and out.count(" ok ") == 2 and "int16" in out
     assert "waveform @ 32000 Hz" in out
-    code, out, _ = finish(cli("cache", "clear", cache=cache))
+    code, out, _ = finish(cli("cache", "clear", "--yes", cache=cache))
     assert code == 0 and "removed 2 cache(s)" in out
     assert list(cache.iterdir()) == []
 

@@ -25,7 +25,7 @@ def test_a_damaged_experiment_is_skipped_with_a_warning(tmp_path: Path) -> None:
     (damaged / EXPERIMENT_STATE).write_text('{"name": "bad", "status": "runn')
     env = {**os.environ, "COLUMNS": "250"}
     done = subprocess.run([*CLI, "runs", str(runs)], capture_output=True, text=True, timeout=300, env=env)
-    out = " ".join(done.stdout.split())
+    out = " ".join((done.stdout + done.stderr).split())  # the warning goes to standard error
     assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     assert f"skipped: {damaged / EXPERIMENT_STATE}: cannot read the experiment state" in out
     assert "good" in out and "0/1" in out  # the valid experiment is listed

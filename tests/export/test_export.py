@@ -179,7 +179,7 @@ def test_export_a_real_run(finished_run: Path, synth_root: Path, tmp_path: Path)
 def test_export_errors(finished_run: Path, tmp_path: Path):
     for args, message in (
         (["--label", "bad"], "not a DCASE Task 1 submission label"),
-        (["--label", LABEL], "give the evaluation audio as --eval-folder"),
+        (["--label", LABEL], "give the evaluation audio as --audio-dir"),
     ):
         done = subprocess.run(
             [*CLI, "export", "dcase", str(finished_run), *args, "--out", str(tmp_path / "o")],

@@ -305,7 +305,7 @@ def test_cli_leaderboard_formats_add_and_errors(results, tmp_path):
 
     for args, message in (
         (("leaderboard", tmp_path / "missing"), "no such file or folder"),
-        (("leaderboard", results, "--format", "pdf"), "unknown --format pdf"),
+        (("leaderboard", results, "--format", "pdf"), "'pdf' is not one of 'md', 'csv'"),
         (("leaderboard", "--add", "x", "--entries", entries_dir), "--add needs the run"),
         (("leaderboard", results / "b7", "--entries", entries_dir, "--add", "sepnet"), "already has an entry"),
         (("leaderboard", "--no-entries"), "no result records found"),

@@ -67,7 +67,7 @@ def test_cli_writes_a_package_and_refuses_bad_input(tmp_path: Path) -> None:
     for args, fragment in [
         (("noisy", "--kind", "transform"), "already exists"),
         (("Bad-Name",), "not a valid plugin name"),
-        (("fine", "--kind", "widget"), "is not a plugin kind"),
+        (("fine", "--kind", "widget"), "'widget' is not one of 'dataset', 'cache'"),
         (("baseline2024", "--kind", "model"), "already installed (from asc-bench"),
     ]:
         result = cli(*args, "--dir", str(tmp_path))
