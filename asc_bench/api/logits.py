@@ -4,7 +4,7 @@ A logits file is a dict saved with ``torch.save`` and loadable with ``torch.load
 
     {"format": "asc-bench-logits/1",
      "clip_ids": [...],            # N clip ids: the file name relative to the dataset root ("audio/x-a.wav"),
-                                   # or relative to the predicted folder ("0.wav") for `predict --folder`
+                                   # or relative to the predicted folder ("0.wav") for `predict --audio-dir`
      "logits": FloatTensor (N, C), # pre-softmax scores, row i belongs to clip_ids[i]
      "class_names": [...],         # C class names, the column order of logits
      "sources": [...]}             # what produced them (e.g. the record files averaged as an ensemble)
@@ -133,6 +133,6 @@ def logits_for_clips(
                 f"e.g. {_examples(lacking)}.",
                 where=where,
                 fix="Predict the teacher on every training clip (`asc-bench predict RUN... --split train` or "
-                "`--split all`).",
+                "`--subset all`).",
             )
     return table

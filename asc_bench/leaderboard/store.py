@@ -19,7 +19,7 @@ from pathlib import Path
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_folder, atomic_write_text
 from asc_bench.leaderboard.entries import Entry, collect, rank, reported_entry
-from asc_bench.leaderboard.files import render_csv, render_json
+from asc_bench.leaderboard.files import FORMATS, Format, render
 from asc_bench.leaderboard.html import render_html
 from asc_bench.leaderboard.markdown import render_markdown
 from asc_bench.leaderboard.reported import find_reported, read_reported
@@ -102,9 +102,9 @@ def publish(entries_dir: Path, out_dir: Path | None = None) -> list[Path]:
     out_dir = Path(out_dir) if out_dir else Path(entries_dir).parent
     entries = load_board([], entries_dir=entries_dir)
     written = []
-    for name, render in (("README.md", render_markdown), ("index.html", render_html)):
+    for name, renderer in (("README.md", render_markdown), ("index.html", render_html)):
         path = out_dir / name
-        atomic_write_text(path, render(entries, base=out_dir))
+        atomic_write_text(path, renderer(entries, base=out_dir))
         written.append(path)
     return written
 
@@ -116,22 +116,21 @@ def has_records(path: Path) -> bool:
     return False
 
 
-def write_formats(entries: Sequence[Entry], formats: Sequence[str], out: Path | None) -> list[Path]:
+def write_formats(entries: Sequence[Entry], formats: Sequence[Format], out: Path | None) -> list[Path]:
     """Write the leaderboard in each of ``formats`` (md, csv, json, html).
 
     ``out`` is the file when there is one format and ``out`` is not a folder; otherwise the folder that
     receives ``leaderboard.<ext>`` files (default: the current folder).
     """
-    renderers = {"md": render_markdown, "csv": render_csv, "json": render_json, "html": render_html}
-    unknown = sorted(set(formats) - set(renderers))
+    unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
-        raise UserError(f"unknown --format {', '.join(unknown)}.", fix=f"Use one of {', '.join(sorted(renderers))}.")
+        raise UserError(f"unknown --format {', '.join(unknown)}.", fix=f"Use one of {', '.join(FORMATS)}.")
     formats = list(dict.fromkeys(formats))
     single = out is not None and len(formats) == 1 and not out.is_dir()
     written = []
     for fmt in formats:
         path = out if single and out is not None else (out or Path(".")) / f"leaderboard.{fmt}"
-        atomic_write_text(path, renderers[fmt](entries, base=path.parent))
+        atomic_write_text(path, render(entries, fmt, base=path.parent))
         written.append(path)
     return written
 

@@ -72,6 +72,8 @@ def train_epoch(parts: TrialParts, epoch: int) -> list[float]:
         drop_last=parts.compute.drop_last,
     )
     losses = [parts.trainer.train_step(batch) for batch in batches]  # 0-dim tensors on a GPU: read once, here
+    if losses and isinstance(losses[0], torch.Tensor):
+        return torch.stack(losses).float().cpu().tolist()  # one copy to the host per epoch
     return [float(loss) for loss in losses]
 
 

@@ -87,7 +87,7 @@ class DistillTrainer(SupervisedTrainer):
             raise UserError(
                 f"the teacher logits file has no logits for clips {', '.join(missing[:3])} of this batch.",
                 where="trainer.teacher.logits",
-                fix="Predict the teacher on every clip you train on (`asc-bench predict RUN... --split all`).",
+                fix="Predict the teacher on every clip you train on (`asc-bench predict RUN... --subset all`).",
             )
         probs = batch.remix(torch.softmax(teacher / self.config.temperature, dim=1))
         return distillation_loss(

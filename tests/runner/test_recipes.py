@@ -122,7 +122,7 @@ def test_baselines_run_on_the_synthetic_set(
 
 @pytest.fixture(scope="module")
 def teacher_logits(synth_root: Path, runs: Path, cache_dir: Path, ray_local) -> Path:  # noqa: ANN001
-    """specs/cpjku_teacher.yaml scaled down, then `predict --split all` of its run: the CP-JKU chain."""
+    """specs/cpjku_teacher.yaml scaled down, then `predict --subset all` of its run: the CP-JKU chain."""
     from asc_bench.api.logits import save_logits
     from asc_bench.evaluation.predict import predict_split
 
