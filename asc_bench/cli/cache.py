@@ -91,7 +91,8 @@ def cache_ls(
 
 
 def _print_inventory(entries: list[CacheEntry], where: str) -> None:
-    table = Table(title=f"caches {escape(where)}", title_justify="left")
+    console.print(f"caches {escape(where)}", soft_wrap=True)  # a path stays whole, for copying
+    table = Table()
     for column in ("key", "split", "rows", "row shape", "dtype", "holds", "size", "created", "status"):
         table.add_column(column, justify="right" if column in ("rows", "size") else "left")
     for e in entries:

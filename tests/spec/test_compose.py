@@ -30,7 +30,7 @@ trainer: {type: supervised, epochs: 3, batch_size: 32, optimizer: {type: adamw, 
 RECIPE_HASHES = {
     "baseline2023": "65a5fe2e5a1d5a84",
     "baseline2024": "0683eff6b16d90a6",
-    "baseline2025": "4cc885612ef2325c",
+    "baseline2025": "635b3b61ffedc796",  # changed with its mask fill (issue 14)
     "cai": "0fb265ea53bddbfd",
     "cpjku": "97538de1f65e8b09",
     "cpjku_teacher": "fc478a11d806e0ee",
