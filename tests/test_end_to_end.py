@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import spec_file
 
 CLI = [sys.executable, "-m", "asc_bench.cli"]
 
 
+@pytest.mark.slow
 def test_run_writes_records_and_a_leaderboard(tmp_path: Path, synth_root: Path, cache_dir: Path) -> None:
     spec = spec_file(tmp_path, synth_root, seeds="[1, 2]", extra="tune: {resources: {cpu: 1}}")
     env = {**os.environ, "COLUMNS": "120", "ASC_BENCH_CACHE_DIR": str(cache_dir)}

@@ -50,6 +50,7 @@ def _installed_venv(tmp: Path) -> Path:
     return venv
 
 
+@pytest.mark.slow
 def test_from_pip_install_to_mlflow_and_pandas(
     tmp_path: Path, synth_root: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

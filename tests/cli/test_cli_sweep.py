@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import spec_file
 
 CLI = [sys.executable, "-m", "asc_bench.cli"]
@@ -36,6 +37,7 @@ def test_validate_takes_sweeps_and_checks_them_as_a_space(tmp_path: Path) -> Non
     assert "no field `trainer.optimiser.lr`" in message and "`trainer.optimizer.lr`" in message
 
 
+@pytest.mark.slow
 def test_run_with_a_sweep_of_two_values_trains_two_configurations(
     tmp_path: Path, synth_root: Path, cache_dir: Path
 ) -> None:

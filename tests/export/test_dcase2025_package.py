@@ -64,6 +64,7 @@ def package(run2025: Path, synth_root: Path, cache_dir: Path, tmp_path_factory: 
     return {"system": system, "evaluation": evaluation, "out": out, "target": target, "rows": rows}
 
 
+@pytest.mark.slow
 def test_the_package_has_the_official_layout(package: dict):
     root = package["out"] / LABEL
     for part in (f"{LABEL}_1.py", f"ckpts/{LABEL}_1.pt", "resources/dummy.wav", "resources/test.csv"):

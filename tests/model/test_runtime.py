@@ -21,6 +21,7 @@ from asc_bench.spec.validate import load_spec
 COMPILED = "runtime: {compile: true}\ntune: {resources: {cpu: 2}}"
 
 
+@pytest.mark.slow
 def test_compiled_training_runs_and_its_weights_load_as_a_plain_model(
     synth_root: Path, tmp_path: Path, cache_dir: Path, ray_local
 ) -> None:  # noqa: ANN001

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 from helpers.dcase2025 import DEVICES, asc_bench, spec_2025
 
@@ -17,6 +18,7 @@ def _records(runs: Path, name: str) -> list[Path]:
     return sorted((runs / name).glob("*/*/record.json"))
 
 
+@pytest.mark.slow
 def test_one_run_trains_the_general_model_then_each_device_model_then_assembles_the_system(run2025: Path):
     runs = run2025 / "runs"
     (general,) = [read_record(p) for p in _records(runs, "t25-general")]

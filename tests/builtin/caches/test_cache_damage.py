@@ -73,6 +73,7 @@ def _cli(*args: object, cache: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, env=env, timeout=900)
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_is_rebuilt_by_the_next_run_with_equal_metrics(
     finished_run: Path, cache_dir: Path, tmp_path: Path
 ) -> None:
