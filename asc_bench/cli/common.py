@@ -47,6 +47,9 @@ SetOpt = Annotated[
         "--set 'tune.space.trainer.optimizer.lr={loguniform: [1e-4, 1e-2]}' (repeatable).",
     ),
 ]
+SeedOpt = Annotated[int | None, typer.Option(help="Which seed, when RUN holds several.")]
+OldOutOpt = Annotated[Path | None, typer.Option("--out", hidden=True, help="Old spelling of --out-dir.")]
+"""The hidden old spelling of ``--out-dir`` (kept for one release; see :func:`renamed`)."""
 SweepOpt = Annotated[
     list[str] | None,
     typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from asc_bench.cli.common import console, renamed
+from asc_bench.cli.common import OldOutOpt, SeedOpt, console, renamed
 
 
 def export_dcase2025_cmd(
@@ -23,11 +23,11 @@ def export_dcase2025_cmd(
     out_dir: Annotated[
         Path | None, typer.Option("--out-dir", help="Folder to write the package into (default: .).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Which seed, when RUN holds several.")] = None,
+    seed: SeedOpt = None,
     old_eval: Annotated[
         Path | None, typer.Option("--evaluation", hidden=True, help="Old spelling of --eval-dir.")
     ] = None,
-    old_out: Annotated[Path | None, typer.Option("--out", hidden=True, help="Old spelling of --out-dir.")] = None,
+    old_out: OldOutOpt = None,
 ) -> None:
     """Write the installable inference package (module, ckpts/, resources/), complexity.json and output.csv."""
     from asc_bench.export.dcase2025 import export_dcase2025

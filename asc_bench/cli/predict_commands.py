@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from asc_bench.cli.common import choice, console, err_console, is_stdout, renamed
+from asc_bench.cli.common import OldOutOpt, SeedOpt, choice, console, err_console, is_stdout, renamed
 from asc_bench.core.errors import UserError
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def export_dcase_cmd(
     out_dir: Annotated[
         Path | None, typer.Option("--out-dir", help="Folder to write the two files into (default: .).")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Which seed, when RUN holds several.")] = None,
+    seed: SeedOpt = None,
     split_percent: Annotated[
         int | None, typer.Option("--split-percent", help="The training split in % (default: from the record).")
     ] = None,
@@ -122,7 +122,7 @@ def export_dcase_cmd(
     old_eval: Annotated[
         Path | None, typer.Option("--eval-folder", hidden=True, help="Old spelling of --audio-dir.")
     ] = None,
-    old_out: Annotated[Path | None, typer.Option("--out", hidden=True, help="Old spelling of --out-dir.")] = None,
+    old_out: OldOutOpt = None,
     old_split: Annotated[
         int | None, typer.Option("--split", hidden=True, help="Old spelling of --split-percent.")
     ] = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from asc_bench.cli.common import AddressOpt, JsonOpt, SetOpt, SpecArg, SweepOpt, console, load, renamed
+from asc_bench.cli.common import AddressOpt, JsonOpt, OldOutOpt, SetOpt, SpecArg, SweepOpt, console, load, renamed
 
 
 def run(
@@ -56,7 +56,7 @@ def reproduce(
         Path | None, typer.Option("--out-dir", help="Keep the new run here (default: a temporary folder).")
     ] = None,
     address: AddressOpt = None,
-    old_out: Annotated[Path | None, typer.Option("--out", hidden=True, help="Old spelling of --out-dir.")] = None,
+    old_out: OldOutOpt = None,
 ) -> None:
     """Re-run a record's spec and seed and compare every figure with it; exit status 1 when one differs."""
     from asc_bench.cli.progress import ConsoleRunListener

@@ -3,9 +3,6 @@ giving the same rows, fp16 with its scaler, deterministic runs identical, fracti
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +11,7 @@ import torch
 from helpers import spec_file
 from helpers.gpu import NEEDS_CUDA
 from helpers.trials import MemoryReporter, run_one_trial
+from helpers.tune import run_cli
 
 from asc_bench.data.prepare import prepare_data
 from asc_bench.data.setup import build_data
@@ -64,14 +62,7 @@ def test_four_trials_share_one_gpu_through_asc_bench_run(synth_root: Path, tmp_p
     pytest.importorskip("ray")
     extra = "runtime: {device: auto}\ntune: {resources: {cpu: 1, gpu: 0.25}}"
     spec = spec_file(tmp_path, synth_root, name="shared", seeds="[1, 2, 3, 4]", extra=extra)
-    env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
-    done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+    done = run_cli("run", spec, "--no-leaderboard", env={"ASC_BENCH_CACHE_DIR": str(cache_dir)})
     assert done.returncode == 0, done.stdout + done.stderr
     records = [read_record(p) for p in (tmp_path / "runs" / "shared").glob("*/*/record.json")]
     assert len(records) == 4
