@@ -1,4 +1,5 @@
-"""Shared fixtures: one small synthetic dataset per session, one local Ray per session."""
+"""Shared fixtures: one small synthetic dataset, cache folder, finished run and DCASE 2025 run per test run (made
+once even under pytest-xdist: helpers.shared), one local Ray per worker."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import spec_file
+from helpers.shared import made_once
 
 from asc_bench.plugins import registry
 
@@ -21,18 +23,19 @@ def _fresh_registry():
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic dataset in the real TAU22 layout, written once per test session."""
+    """A small synthetic dataset in the real TAU22 layout, written once per test run (helpers.shared)."""
     from asc_bench_plugins.datasets.tau22.synth import write_synthetic_dataset
 
-    root = tmp_path_factory.mktemp("synth") / "TAU-synthetic"
-    write_synthetic_dataset(root, seed=0, cities=3)  # 900 clips: every class and device, three cities
-    return root
+    def make(folder: Path) -> None:
+        write_synthetic_dataset(folder / "TAU-synthetic", seed=0, cities=3)  # 900 clips: every class and device
+
+    return made_once(tmp_path_factory, "synth", make) / "TAU-synthetic"
 
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache folder shared by the session's tests (set through the environment, as users would)."""
-    folder = tmp_path_factory.mktemp("cache")
+    """A cache folder shared by the run's tests, on every worker (set through the environment, as users would)."""
+    folder = made_once(tmp_path_factory, "cache", lambda folder: None)
     os.environ["ASC_BENCH_CACHE_DIR"] = str(folder)
     return folder
 
@@ -55,17 +58,19 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cac
     import subprocess
     import sys
 
-    folder = tmp_path_factory.mktemp("finished")
-    spec = spec_file(folder, synth_root, name="finished", extra="tune: {resources: {cpu: 1}}")
-    env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
-    done = subprocess.run(
-        [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    def make(folder: Path) -> None:
+        spec = spec_file(folder, synth_root, name="finished", extra="tune: {resources: {cpu: 1}}")
+        env = {**os.environ, "ASC_BENCH_CACHE_DIR": str(cache_dir)}
+        done = subprocess.run(
+            [sys.executable, "-m", "asc_bench.cli", "run", str(spec), "--no-leaderboard"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    folder = made_once(tmp_path_factory, "finished", make)
     (record,) = (folder / "runs" / "finished").glob("*/*/record.json")
     return record.parent
 
@@ -76,7 +81,8 @@ def run2025(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cache_di
     (helpers.dcase2025), the device-specific system; 1 seed, 2 + 1 epochs."""
     from helpers.dcase2025 import asc_bench, spec_2025
 
-    folder = tmp_path_factory.mktemp("dcase2025")
-    done = asc_bench("run", str(spec_2025(folder, synth_root)), "--no-leaderboard", cache_dir=cache_dir)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return folder
+    def make(folder: Path) -> None:
+        done = asc_bench("run", str(spec_2025(folder, synth_root)), "--no-leaderboard", cache_dir=cache_dir)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    return made_once(tmp_path_factory, "dcase2025", make)

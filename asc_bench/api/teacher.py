@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from asc_bench.api.config import non_semantic
 from asc_bench.core.strict import StrictModel
+from asc_bench.core.text import RECIPE_PREFIX
 
 
 class TeacherSource(StrictModel):
@@ -24,7 +25,8 @@ class TeacherSource(StrictModel):
     spec: Path | None = non_semantic(
         None,
         description="A teacher spec trained first in the same `asc-bench run` (every seed, averaged as an "
-        "ensemble); reused on later runs while it and its data are unchanged. Its hash is part of this spec's hash.",
+        "ensemble); reused on later runs while it and its data are unchanged. Its hash is part of this spec's hash. "
+        "A file (relative paths are taken from the current folder) or `recipe:NAME` for a shipped recipe.",
     )
     set: list[str] = non_semantic(
         [],
@@ -57,12 +59,16 @@ class TeacherSource(StrictModel):
         """Fields that do not apply, left out of the spec hash: a logits file has no split, precision or hash."""
         return {"split", "precision", "spec_hash"} if self.spec is None else set()
 
+    def names_recipe(self) -> bool:
+        """Whether ``spec`` is ``recipe:NAME`` (a recipe shipped with asc-bench) rather than a file."""
+        return self.spec is not None and str(self.spec).startswith(RECIPE_PREFIX)
+
     def resolved(self) -> TeacherSource:
         """Absolute paths (the teacher spec's hash is filled in by :func:`with_teacher_hashes`)."""
         update: dict[str, Any] = {}
         if self.logits is not None:
             update["logits"] = self.logits.expanduser().absolute()
-        if self.spec is not None:
+        if self.spec is not None and not self.names_recipe():
             update["spec"] = self.spec.expanduser().absolute()
         return self.model_copy(update=update)
 

@@ -40,7 +40,9 @@ Equal counts do not make equal functions. A golden-output test gives a model and
 same seeded weights and inputs and compares eval logits and one training step (logits, loss, gradients,
 BatchNorm updates) at a relative error of 1e-5 in float32; the reference outputs were computed by running the
 reference code (tests/fixtures/golden/README.md). The front ends the recipe specs use are checked the same way
-(tests/builtin/transforms/test_golden_frontends.py).
+against their references (tests/builtin/transforms/test_golden_frontends.py): the DCASE 2022/2023 baseline's
+(dcase_util), the 2024 and 2025 baselines' (torchaudio, as their training scripts build it), CP-JKU's
+(`AugmentMelSTFT`, with its band-edge jitter and mask fill) and Cai's (`CpMel` of yqcai888/easy_dcase_task1).
 
 | model | reference | status | test |
 |---|---|---|---|
@@ -68,10 +70,12 @@ FIDELITY = {
         ("tests/builtin/models/test_golden_models.py",),
     ),
     "cp_resnet": (
-        "fschmid56/cpjku_dcase23 @ 2e20aba (teacher; models/cp_resnet.py)",
-        "asc-bench's own simplified receptive-field-regularised ResNet, not a port: the reference's grouped "
-        "stages, channel cuts and pooling positions differ, so there is nothing to match; no golden test",
-        (),
+        "fschmid56/cpjku_dcase23 @ 2e20aba (teacher; models/cp_resnet.py `Network`, as run_cp-resnet_training.py "
+        "builds it)",
+        "counts match (127,684 params, 28,840,396 MACs at 256×43, the reference's counter); golden (eval + training "
+        "step + the weights its initialisation draws from a seed) for the default and a second configuration "
+        "(rho 10, other widths, cuts, groups and poolings)",
+        ("tests/builtin/models/test_golden_models.py",),
     ),
     "tf_sepnet": (
         "yqcai888/DCASE2023 @ 19a1d62",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 PathPart = str | int
+RECIPE_PREFIX = "recipe:"
+"""How a spec names a recipe shipped with asc-bench instead of a file: ``recipe:NAME``."""
 
 
 def natural_key(text: str) -> list[int | str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from asc_bench.plugins import registry
 
-PACKAGES = ("torch", "torchaudio", "ray", "torchmetrics", "numpy", "pydantic", "asc-bench")
+PACKAGES = ("torch", "torchaudio", "ray", "torchmetrics", "torchao", "numpy", "pydantic", "asc-bench")
 
 
 def capture_environment(repo: Path | None = None, device: str = "cpu") -> dict[str, Any]:

@@ -10,17 +10,18 @@ from asc_bench.records.io import read_record
 from asc_bench.records.schema import ResultRecord
 from asc_bench.runner.driver import run_spec
 from asc_bench.runner.events import RunListener
+from asc_bench.spec.compose import compose_data
 from asc_bench.spec.model import Spec
 from asc_bench.spec.overrides import apply_overrides
 from asc_bench.spec.validate import load_spec, validate_spec
 
 
 def as_spec(spec: Spec | Mapping[str, Any] | Path | str, overrides: Sequence[str] = ()) -> Spec:
-    """A validated spec from a spec file, spec data (a dict as the YAML would give) or a spec, with ``--set``
-    style ``overrides`` applied."""
+    """A validated spec from a spec file, spec data (a dict as the YAML would give; its ``extends`` paths are
+    taken from the current folder) or a spec, with ``--set`` style ``overrides`` applied."""
     if isinstance(spec, str | Path):
         return load_spec(Path(spec), list(overrides))
-    data = spec.model_dump(mode="json") if isinstance(spec, Spec) else dict(spec)
+    data = spec.model_dump(mode="json") if isinstance(spec, Spec) else compose_data(dict(spec), Path.cwd())[0]
     return validate_spec(apply_overrides(data, list(overrides)) if overrides else data, source="<spec>")
 
 

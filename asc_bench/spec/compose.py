@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from asc_bench.core.errors import UserError
-from asc_bench.core.text import natural_key
+from asc_bench.core.text import RECIPE_PREFIX, natural_key
 from asc_bench.spec.yaml_positions import PathKey, Position, load_yaml
 
 EXTENDS = "extends"
-RECIPE_PREFIX = "recipe:"
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 """The recipe specs shipped inside the package (``specs/`` in a checkout links here); bases in ``bases/``."""
 
@@ -47,8 +46,18 @@ def compose(path: Path) -> tuple[Any, Positions]:
     return _compose(path, ())
 
 
+def compose_data(data: Any, folder: Path) -> tuple[Any, Positions]:
+    """Spec data (a mapping as the YAML would give) with its ``extends:`` bases merged in; relative base paths
+    are taken from ``folder``."""
+    return _with_bases(data, {}, folder / "<spec>", ())
+
+
 def _compose(path: Path, chain: tuple[Path, ...]) -> tuple[Any, Positions]:
     data, positions = load_yaml(path)
+    return _with_bases(data, positions, path, chain)
+
+
+def _with_bases(data: Any, positions: Positions, path: Path, chain: tuple[Path, ...]) -> tuple[Any, Positions]:
     if not isinstance(data, dict) or EXTENDS not in data:
         return data, positions
     merged: dict[str, Any] | None = None

@@ -34,7 +34,7 @@ class Limits(StrictModel):
     param_dtype: ParamDtype = Field(
         "float16",
         description="Precision the parameters are stored and evaluated at: float32 (4 B), float16 (2 B) or "
-        "int8 (1 B, post-training static quantisation).",
+        "int8 (1 B, post-training static quantisation through PT2E).",
     )
 
     def max_macs(self) -> int | None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from asc_bench.api.teacher import TeacherSource, teacher_fields
 from asc_bench.core.errors import UserError
+from asc_bench.core.text import RECIPE_PREFIX
+from asc_bench.spec.compose import recipe_path
 from asc_bench.spec.hashing import spec_hash
 from asc_bench.spec.model import Spec
 from asc_bench.spec.validate import load_spec
@@ -73,12 +75,14 @@ def teachers(student: Spec, chain: tuple[Path, ...] = ()) -> list[Teacher]:
 def load_teacher_spec(source: TeacherSource, student: Spec, where: str, chain: tuple[Path, ...] = ()) -> Spec:
     """The teacher spec as it will run: its file, the student's dataset and output folder, then ``source.set``."""
     path = source.spec
+    if source.names_recipe():
+        path = recipe_path(str(path).removeprefix(RECIPE_PREFIX).strip(), where)
     if path is None or not path.is_file():
         raise UserError(
             f"the teacher spec {path} does not exist.",
             where=where,
-            fix="Point `spec` at a spec file (relative paths are taken from the current folder), or give "
-            "{logits: FILE} from `asc-bench predict`.",
+            fix="Point `spec` at a spec file (relative paths are taken from the current folder) or at a shipped "
+            "recipe (`recipe:NAME`), or give {logits: FILE} from `asc-bench predict`.",
         )
     if path in chain:
         cycle = " -> ".join(str(p) for p in (*chain, path))

@@ -9,7 +9,8 @@ from typing import Any
 
 from asc_bench.core.errors import UserError
 from asc_bench.core.files import atomic_write_text
-from asc_bench.spec.compose import RECIPE_PREFIX, compose, recipe_names, recipe_path
+from asc_bench.core.text import RECIPE_PREFIX
+from asc_bench.spec.compose import compose, recipe_names, recipe_path
 
 SCHEMA_FILE = "asc-bench.schema.json"
 """The JSON Schema the starter's modeline names, beside the spec (``asc-bench schema --out``)."""
@@ -40,9 +41,10 @@ def _examples(recipe: dict[str, Any]) -> list[str]:
         lines.append(f"#   optimizer: {{lr: {trainer['optimizer'].get('lr')}}}")
     teacher = trainer.get("teacher")
     if isinstance(teacher, dict) and teacher.get("spec"):
+        name = str(teacher["spec"]).removeprefix(RECIPE_PREFIX)
         lines += [
-            f"# Its teacher spec ({teacher['spec']}) is found from the current folder: outside a checkout of",
-            f"# asc-bench write one with `asc-bench init --recipe {Path(teacher['spec']).stem} teacher.yaml` and set",
+            f"# Its teacher is the recipe {name}; to change it, write your own with",
+            f"# `asc-bench init --recipe {Path(name).stem} teacher.yaml` and set",
             "#   trainer: {teacher: {spec: teacher.yaml}}",
         ]
     return lines

@@ -89,12 +89,13 @@ def test_cli_writes_a_logits_file(runs: dict[str, Path], tmp_path: Path) -> None
     exe = Path(sys.executable).parent / "asc-bench"
     out = tmp_path / "teacher.pt"
     done = subprocess.run(
-        [exe, "predict", runs["f16"].parent, "--split", "train", "--out", out], capture_output=True, text=True
+        [exe, "predict", runs["f16"].parent, "--subset", "train", "--out", out], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
     assert "accuracy of these logits on the train split" in done.stdout
     loaded = torch.load(out, weights_only=True)
     assert loaded["format"] == "asc-bench-logits/1" and loaded["logits"].shape == (len(loaded["clip_ids"]), 10)
     assert np.isfinite(loaded["logits"].numpy()).all()
-    bad = subprocess.run([exe, "predict", runs["f16"], "--out", out, "--split", "dev"], capture_output=True, text=True)
-    assert bad.returncode == 2 and "--split 'dev'" in bad.stderr and "Traceback" not in bad.stderr
+    bad = subprocess.run([exe, "predict", runs["f16"], "--out", out, "--subset", "dev"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "'--subset'" in bad.stderr and "'dev' is not one of" in bad.stderr
+    assert "Traceback" not in bad.stderr

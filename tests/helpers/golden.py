@@ -28,6 +28,21 @@ TOLERANCE = 1e-5
 MODEL_SEED = 1
 """Seed of the weights every golden model test fills in (:func:`fill_weights`)."""
 
+MODEL_SHAPES = {
+    "tf_sepnet": (1, 256, 64),
+    "baseline2024": (1, 256, 65),
+    "cp_mobile": (1, 256, 64),
+    "cp_resnet": (1, 256, 43),
+    "cp_resnet_rho10": (1, 64, 43),
+}
+"""Input shape of each golden model fixture (the CP-ResNet ones: its 256x43 input and a 64-band variant)."""
+
+BATCH = 4
+"""Inputs per golden model fixture."""
+
+INIT_SEED = 7
+"""The reference CP-ResNet's initialisation was drawn under ``torch.manual_seed(INIT_SEED)``."""
+
 
 def seeded(shape: tuple[int, ...], seed: int) -> torch.Tensor:
     """A standard-normal tensor drawn from its own generator (the same on every machine)."""

@@ -93,10 +93,11 @@ def test_example_spec_validates_runs_and_reaches_the_leaderboard(
     spec = root / "asc-bench-my-model" / "specs" / "example.yaml"
     env = _env(target, cache_dir)
     sets = ["--set", f"data.dataset.root={synth_root}", "--set", f"output.dir={tmp_path / 'runs'}"]
+    short = ["trainer.epochs=1", "data.transforms.1.n_mels=64", "model.channels=8"]  # a small model, one epoch
     valid = subprocess.run([*CLI, "validate", str(spec), *sets], capture_output=True, text=True, env=env)
     assert valid.returncode == 0, valid.stderr
     run = subprocess.run(
-        [*CLI, "run", str(spec), *sets, "--set", "trainer.epochs=1", "--set", "data.transforms.1.n_mels=64"],
+        [*CLI, "run", str(spec), *sets, *(arg for value in short for arg in ("--set", value))],
         capture_output=True,
         text=True,
         timeout=900,

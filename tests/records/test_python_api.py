@@ -41,6 +41,17 @@ def test_run_returns_the_records_of_spec_data_with_overrides(
     assert frame["macro_acc"].tolist() == [records[0].metrics.macro_acc]
 
 
+def test_spec_data_may_extend_files_and_recipes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from asc_bench.runner.api import as_spec
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base.yaml").write_text("extends: recipe:quickstart\ntrainer: {epochs: 2}\n")
+    spec = as_spec({"extends": "base.yaml", "name": "mine"}, ["seeds=[4]"])
+    assert (spec.name, spec.trainer.epochs, spec.seeds, spec.model.type) == ("mine", 2, [4], "baseline2024")
+    with pytest.raises(UserError, match="base spec .*missing.yaml does not exist"):
+        as_spec({"extends": "missing.yaml"})
+
+
 def test_import_asc_bench_stays_light() -> None:
     code = "import sys, asc_bench; print('torch' in sys.modules, 'ray' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.shared import made_once
 from helpers.tune import CLI, LR, PIPES, records, run_cli, sweep_spec, user_error
 from rich.console import Console
 
@@ -176,15 +177,23 @@ def test_resume_finds_the_latest_interrupted_experiment_of_the_same_spec(tmp_pat
 
 # ---------------------------------------------------------------------------------------------- real sweeps
 
+RESULT = "result.json"  # the sweep's exit status and output, beside its runs/
+
 
 @pytest.fixture(scope="module")
 def grid_sweep(tmp_path_factory: pytest.TempPathFactory, synth_root: Path, cache_dir: Path):  # noqa: ANN201
-    """Two learning rates x two seeds under ASHA, two trials at a time, run from the command line."""
-    folder = tmp_path_factory.mktemp("sweep")
-    asha = {"type": "asha", "grace_period": 2}  # judges at the last epoch: after the records, which must survive
-    path = sweep_spec(folder, synth_root, seeds=[1, 2], tune={"scheduler": asha, "max_concurrent_trials": 2})
-    result = run_cli("run", path, env={"ASC_BENCH_CACHE_DIR": str(cache_dir)})
-    return folder, result
+    """Two learning rates x two seeds under ASHA, two trials at a time, run from the command line (once per test
+    run, even when this module's tests run on two workers: helpers.shared)."""
+
+    def make(folder: Path) -> None:
+        asha = {"type": "asha", "grace_period": 2}  # judges at the last epoch: after the records, which must survive
+        path = sweep_spec(folder, synth_root, seeds=[1, 2], tune={"scheduler": asha, "max_concurrent_trials": 2})
+        result = run_cli("run", path, env={"ASC_BENCH_CACHE_DIR": str(cache_dir)})
+        saved = {key: getattr(result, key) for key in ("returncode", "stdout", "stderr")}
+        (folder / RESULT).write_text(json.dumps(saved))
+
+    folder = made_once(tmp_path_factory, "sweep", make)
+    return folder, subprocess.CompletedProcess(["run"], **json.loads((folder / RESULT).read_text()))
 
 
 def test_sweep_trains_every_seed_of_every_configuration(grid_sweep) -> None:  # noqa: ANN001

@@ -10,7 +10,7 @@ import pytest
 from helpers import ROOT
 
 from asc_bench.core.errors import UserError
-from asc_bench.spec.compose import compose, recipe_names
+from asc_bench.spec.compose import compose, recipe_names, recipe_path
 from asc_bench.spec.hashing import spec_hash
 from asc_bench.spec.resolve import resolve_for_run
 from asc_bench.spec.validate import load_spec
@@ -31,9 +31,9 @@ RECIPE_HASHES = {
     "baseline2023": "65a5fe2e5a1d5a84",
     "baseline2024": "0683eff6b16d90a6",
     "baseline2025": "635b3b61ffedc796",  # changed with its mask fill (issue 14)
-    "cai": "0fb265ea53bddbfd",
-    "cpjku": "97538de1f65e8b09",
-    "cpjku_teacher": "fc478a11d806e0ee",
+    "cai": "9168cc3ee68c1785",  # its teacher cpjku_teacher changed (issue 14)
+    "cpjku": "49361ea34f48de77",  # its teacher cpjku_teacher changed (issue 14)
+    "cpjku_teacher": "349f72766317f446",  # the reference CP-ResNet and its training settings (issue 14)
     "quickstart": "5c4ecf0099ba7b84",
     "sweep-quickstart": "654c40ac5061e7b1",
 }
@@ -150,8 +150,19 @@ def test_recipe_names_a_shipped_recipe_and_unknown_names_are_refused(tmp_path: P
         compose(typo)
 
 
-def test_the_shipped_recipes_keep_their_hashes_and_bases_are_not_recipes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # teacher spec paths are relative to the current folder
+def test_a_recipe_teacher_is_found_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # outside the checkout: no specs/ folder here
+    child = _write(tmp_path, "mine.yaml", "extends: recipe:cpjku\nname: mine\n")
+    student = resolve_for_run(load_spec(child))
+    teacher = resolve_for_run(load_spec(recipe_path("cpjku_teacher")))
+    assert str(student.trainer.teacher.spec) == "recipe:cpjku_teacher"
+    assert student.trainer.teacher.spec_hash == spec_hash(teacher)
+    typo = _write(tmp_path, "typo.yaml", "extends: recipe:cpjku\ntrainer: {teacher: {spec: recipe:cpjku_teachr}}\n")
+    with pytest.raises(UserError, match="no recipe named 'cpjku_teachr'.*Did you mean `cpjku_teacher`"):
+        resolve_for_run(load_spec(typo))
+
+
+def test_the_shipped_recipes_keep_their_hashes_and_bases_are_not_recipes() -> None:
     assert set(recipe_names()) == set(RECIPE_HASHES)
     hashes = {name: spec_hash(resolve_for_run(load_spec(Path("specs", f"{name}.yaml")))) for name in RECIPE_HASHES}
     assert hashes == RECIPE_HASHES

@@ -100,7 +100,7 @@ class NotAPluginConfig(BaseModel):
 
 def _branchy_forward(self: Tiny, x: torch.Tensor) -> torch.Tensor:
     out = Tiny.forward(self, x)
-    return out if x.sum() > 0 else -out  # data-dependent control flow: not FX-traceable
+    return out if x.sum() > 0 else -out  # data-dependent control flow: torch.export cannot capture it
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,8 @@ def test_a_damaged_cache_is_rebuilt_by_the_next_run_with_equal_metrics(
     finished_run: Path, cache_dir: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
-    shutil.copytree(cache_dir, cache, ignore=shutil.ignore_patterns("*.lock"))
+    # the session's cache, which another worker may be writing to: its locks and partial files are not copied
+    shutil.copytree(cache_dir, cache, ignore=shutil.ignore_patterns("*.lock", "*.partial*"))
     original = finished_run.parents[3]
     spec = tmp_path / "spec.yaml"
     spec.write_text((original / "spec.yaml").read_text().replace(str(original), str(tmp_path)))

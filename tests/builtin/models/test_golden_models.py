@@ -7,7 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 from helpers.golden import (
+    BATCH,
+    INIT_SEED,
     MODEL_SEED,
+    MODEL_SHAPES,
     assert_matches,
     fill_weights,
     load_fixture,
@@ -18,18 +21,26 @@ from helpers.golden import (
     source,
 )
 
+from asc_bench.model.complexity import count_complexity
 from asc_bench.plugins import registry
 
-SHAPES = {"tf_sepnet": (1, 256, 64), "baseline2024": (1, 256, 65), "cp_mobile": (1, 256, 64)}
-BATCH = 4
+SHAPES = MODEL_SHAPES
 
 
 def outputs(name: str, **config: object) -> dict[str, torch.Tensor]:
-    cls = registry.load("model", name)
-    model = cls(cls.Config(**config), input_shape=SHAPES[name], num_classes=10)
+    """The fixture's outputs computed by asc-bench's model (a variant fixture names its model and config)."""
+    entry = source(name)
+    cls = registry.load("model", entry.get("asc_bench_model", name))
+    settings = cls.Config(**{**entry.get("asc_bench_config", {}), **config})
+    out = {}
+    if name.startswith("cp_resnet"):  # the fixture also holds the weights its constructor draws
+        torch.manual_seed(INIT_SEED)
+        fresh = cls(settings, input_shape=SHAPES[name], num_classes=10)
+        out = {f"init.{n}": project(p, seed=i) for i, (n, p) in enumerate(sorted(fresh.named_parameters()))}
+    model = cls(settings, input_shape=SHAPES[name], num_classes=10)
     fill_weights(model, MODEL_SEED)
     x = seeded((BATCH, *SHAPES[name]), 2)
-    return model_outputs(model, x, torch.arange(BATCH) % 10, {k: k for k in model.state_dict()})
+    return out | model_outputs(model, x, torch.arange(BATCH) % 10, {k: k for k in model.state_dict()})
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))
@@ -49,6 +60,30 @@ def test_tf_sepnet_shuffle_groups_matter() -> None:
 def test_tf_sepnet_without_shuffle_differs_from_the_reference() -> None:
     reference = load_fixture("tf_sepnet")["eval_logits"]
     assert relative_error(outputs("tf_sepnet", shuffle=False)["eval_logits"], reference) > 1e-2
+
+
+def test_cp_resnet_counts_match_the_reference() -> None:
+    """The default config is run_cp-resnet_training.py's network: its counts, measured on this machine with the
+    reference's own counter (helpers/nessi.py: torchinfo.summary total_params / total_mult_adds) on
+    fschmid56/cpjku_dcase23 @ 2e20aba ``get_model(base_channels=32)``, torch 2.14.1, inputs 1x1x256x43 (hop 750,
+    the reference's) and 1x1x256x64 (hop 500, specs/cpjku_teacher.yaml's)."""
+    cls = registry.load("model", "cp_resnet")
+    model = cls(cls.Config(), input_shape=cls.default_input_shape, num_classes=10)
+    at_43 = count_complexity(model, (1, 256, 43), param_dtype="float32")
+    assert (at_43.params, at_43.macs) == (127_684, 28_840_396)
+    assert count_complexity(model, (1, 256, 64), param_dtype="float32").macs == 43_209_156
+
+
+def test_cp_resnet_same_padding_differs_from_the_reference() -> None:
+    """The fixture pins the reference's padding (kernel // 3): the stem's 5x5 conv padded 'same' (2) misses it."""
+    cls = registry.load("model", "cp_resnet")
+    model = cls(cls.Config(), input_shape=SHAPES["cp_resnet"], num_classes=10)
+    fill_weights(model, MODEL_SEED)
+    model.stem[0].padding = (2, 2)
+    model.eval()
+    with torch.no_grad():
+        logits = model(seeded((BATCH, *SHAPES["cp_resnet"]), 2))
+    assert relative_error(logits, load_fixture("cp_resnet")["eval_logits"]) > 1e-2
 
 
 def keras_baseline_outputs(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -24,12 +24,14 @@ def test_model_conforms(name: str) -> None:
 
 @pytest.mark.parametrize("name", [n for n in MODEL_NAMES if registry.load("model", n).teacher])
 def test_teachers_are_over_the_limits_by_design(name: str) -> None:
+    """At float32, the precision teachers are trained and stored at (CP-ResNet would fit at int8: 127,684
+    parameters, 28.8 MMAC at its 256x43 input)."""
     cls = registry.load("model", name)
     torch.manual_seed(0)
     model = cls(cls.Config(), input_shape=cls.default_input_shape, num_classes=10)
-    report = count_complexity(model, cls.default_input_shape, param_dtype="int8")
+    report = count_complexity(model, cls.default_input_shape, param_dtype="float32")
     with pytest.raises(UserError):
-        check_limits(report, Limits(param_dtype="int8"))
+        check_limits(report, Limits(param_dtype="float32"))
 
 
 def test_int8_failure_names_the_model() -> None:
@@ -39,7 +41,7 @@ def test_int8_failure_names_the_model() -> None:
             self.fc = nn.Linear(4, 2)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            if x.sum() > 0:  # data-dependent control flow: not FX-traceable
+            if x.sum() > 0:  # data-dependent control flow: torch.export cannot capture it
                 return self.fc(x)
             return -self.fc(x)
 
@@ -63,5 +65,7 @@ def test_config_validation_messages() -> None:
         registry.load("model", "tf_sepnet").Config(width=44)
     with pytest.raises(ValueError, match="odd"):
         registry.load("model", "baseline2023").Config(kernel_size=6)
-    with pytest.raises(ValueError, match="pool_after"):
-        registry.load("model", "cp_resnet").Config(pool_after=(99,))
+    with pytest.raises(ValueError, match="maxpool_positions"):
+        registry.load("model", "cp_resnet").Config(
+            stages=[{"blocks": 1, "k1s": [3], "k2s": [3], "maxpool_positions": [9]}]
+        )

@@ -1,6 +1,7 @@
-"""Golden-output tests of the front ends and masks the recipe specs use: the DCASE 2024 baseline's and CP-JKU's
-mel front ends reproduce the reference code's output (fixtures: tests/fixtures/golden), the recipe specs' masks
-fill what the references' masks leave after the whole front end, and the masks draw as torchaudio's do."""
+"""Golden-output tests of the front ends and masks the recipe specs use: the mel front ends of the DCASE 2024
+and 2025 baselines, CP-JKU, Cai and the 2022/2023 baseline reproduce the reference code's output (fixtures:
+tests/fixtures/golden), the recipe specs' masks fill what the references' masks leave after the whole front end,
+and the masks draw as torchaudio's do."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def mel(sample_rate: int = SR, **settings: object) -> Mel:
     ("spec", "fixture", "wave"),
     [
         ("baseline2024", "mel_baseline2024", WAVE),
+        ("baseline2025", "mel_baseline2025", WAVE),
         ("cpjku", "mel_cpjku", WAVE),
+        ("cai", "mel_cai", WAVE),
         ("baseline2023", "mel_baseline2023", WAVE_44K),
     ],
 )
@@ -76,7 +79,10 @@ def test_cpjku_fmax_jitter_draws_whole_hertz_from_15001_to_16000() -> None:
         torch.testing.assert_close(run(jittered, WAVE, ctx(seed, training=True)), run(fixed, WAVE, ctx()))
 
 
-@pytest.mark.parametrize(("spec", "fixture"), [("baseline2024", "mel_baseline2024"), ("cpjku", "mel_cpjku")])
+@pytest.mark.parametrize(
+    ("spec", "fixture"),
+    [("baseline2024", "mel_baseline2024"), ("baseline2025", "mel_baseline2025"), ("cpjku", "mel_cpjku")],
+)
 def test_recipe_masks_fill_what_the_reference_leaves(spec: str, fixture: str) -> None:
     """The 2024 baseline masks the power mel (masked bins end as ln(1e-5)); CP-JKU masks the log-mel with 0
     before (x + 4.5) / 5 (they end as 0.9). The specs mask after the front end with that value."""
