@@ -41,6 +41,11 @@ def recipe_path(name: str, where: str = "") -> Path:
     return path
 
 
+def named_recipe(reference: str, where: str = "") -> Path:
+    """The file of a ``recipe:NAME`` reference (``extends:`` or a teacher's ``spec``); unknown names are refused."""
+    return recipe_path(reference.removeprefix(RECIPE_PREFIX).strip(), where)
+
+
 def compose(path: Path) -> tuple[Any, Positions]:
     """Load a spec file with its ``extends:`` bases merged in; return the data and the positions of its values."""
     return _compose(path, ())
@@ -92,7 +97,7 @@ def _bases(value: Any, path: Path, positions: Positions) -> list[tuple[Path, str
                 fix="For example `extends: base.yaml` (relative to this file) or `extends: recipe:quickstart`.",
             )
         if item.startswith(RECIPE_PREFIX):
-            found.append((recipe_path(item.removeprefix(RECIPE_PREFIX).strip(), where), where))
+            found.append((named_recipe(item, where), where))
             continue
         base = (path.parent / item).expanduser()
         if not base.is_file():

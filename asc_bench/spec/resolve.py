@@ -14,8 +14,7 @@ from pathlib import Path
 
 from asc_bench.api.teacher import TeacherSource, teacher_fields
 from asc_bench.core.errors import UserError
-from asc_bench.core.text import RECIPE_PREFIX
-from asc_bench.spec.compose import recipe_path
+from asc_bench.spec.compose import named_recipe
 from asc_bench.spec.hashing import spec_hash
 from asc_bench.spec.model import Spec
 from asc_bench.spec.validate import load_spec
@@ -76,7 +75,7 @@ def load_teacher_spec(source: TeacherSource, student: Spec, where: str, chain: t
     """The teacher spec as it will run: its file, the student's dataset and output folder, then ``source.set``."""
     path = source.spec
     if source.names_recipe():
-        path = recipe_path(str(path).removeprefix(RECIPE_PREFIX).strip(), where)
+        path = named_recipe(str(path), where)
     if path is None or not path.is_file():
         raise UserError(
             f"the teacher spec {path} does not exist.",

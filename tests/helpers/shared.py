@@ -19,9 +19,9 @@ from filelock import FileLock
 
 
 def made_once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
-    """The folder ``name``, filled by ``make(folder)`` once per test run (once per worker without xdist's
-    workers it is simply a new temporary folder). A failed ``make`` leaves no completion marker, so the next
-    worker that needs the folder makes it anew (its own error then shows in its tests too)."""
+    """The folder ``name``, filled by ``make(folder)`` once per test run; without pytest-xdist it is simply a new
+    temporary folder. A failed ``make`` leaves no completion marker, so the next worker that needs the folder
+    makes it anew (its own error then shows in its tests too)."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         folder = factory.mktemp(name)
         make(folder)
